@@ -1,0 +1,1 @@
+//! binaudit: which crates are inside this executable, and are any of them vulnerable?
