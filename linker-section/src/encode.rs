@@ -24,6 +24,7 @@ pub fn compress(data: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::io::Read;
@@ -33,9 +34,15 @@ mod tests {
         let json = br#"{"packages":[]}"#;
         let z = compress(json);
         assert_eq!(z[0], 0x78, "zlib header CMF");
-        assert_eq!((u16::from(z[0]) << 8 | u16::from(z[1])) % 31, 0, "zlib header check bits");
+        assert_eq!(
+            (u16::from(z[0]) << 8 | u16::from(z[1])) % 31,
+            0,
+            "zlib header check bits"
+        );
         let mut out = Vec::new();
-        flate2::read::ZlibDecoder::new(&z[..]).read_to_end(&mut out).unwrap();
+        flate2::read::ZlibDecoder::new(&z[..])
+            .read_to_end(&mut out)
+            .unwrap();
         assert_eq!(out, json);
     }
 

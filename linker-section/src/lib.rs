@@ -10,7 +10,13 @@
 //! The auditor (the `binaudit` crate) depends on this crate only for [`manifest`]; everything
 //! else here runs at build time on trusted input (cargo's and rustc's own output).
 
+pub mod collect;
+pub mod driver;
 pub mod encode;
+pub mod link_args;
 pub mod manifest;
+pub mod object_file;
+pub mod target;
+pub mod wrapper;
 
 pub use manifest::{DependencyKind, Manifest, ManifestError, Package, RawManifest, Source};

@@ -82,7 +82,9 @@ impl<'de> Deserialize<'de> for Source {
 /// (build scripts, proc-macros and everything only they pull in).
 ///
 /// Ordered weakest first, so `max` over several paths gives the package's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DependencyKind {
     Build,
@@ -123,17 +125,35 @@ pub struct Manifest {
 #[non_exhaustive]
 pub enum ManifestError {
     #[error("the manifest is not valid JSON of the expected shape: {message} (line {line}, column {column})")]
-    Json { message: String, line: usize, column: usize },
+    Json {
+        message: String,
+        line: usize,
+        column: usize,
+    },
     #[error("the manifest marks more than one package as root (packages {first} and {second})")]
     MultipleRoots { first: usize, second: usize },
     #[error("the manifest lists {count} packages but none is marked as root")]
     NoRoot { count: usize },
-    #[error("package {package} ({name}) depends on index {index}, but there are only {count} packages")]
-    DependencyOutOfRange { package: usize, name: String, index: usize, count: usize },
+    #[error(
+        "package {package} ({name}) depends on index {index}, but there are only {count} packages"
+    )]
+    DependencyOutOfRange {
+        package: usize,
+        name: String,
+        index: usize,
+        count: usize,
+    },
     #[error("the dependency graph has a cycle through package {package} ({name})")]
     Cycle { package: usize, name: String },
-    #[error("package {package} ({name}) has version {version:?}, which is not valid semver: {reason}")]
-    InvalidVersion { package: usize, name: String, version: String, reason: String },
+    #[error(
+        "package {package} ({name}) has version {version:?}, which is not valid semver: {reason}"
+    )]
+    InvalidVersion {
+        package: usize,
+        name: String,
+        version: String,
+        reason: String,
+    },
 }
 
 /// The manifest exactly as it appears on the wire, before validation.
@@ -271,7 +291,10 @@ impl TryFrom<RawManifest> for Manifest {
                 root: p.root,
             });
         }
-        Ok(Manifest { packages, format: raw.format })
+        Ok(Manifest {
+            packages,
+            format: raw.format,
+        })
     }
 }
 
@@ -299,7 +322,11 @@ fn check_graph(raw: &RawManifest) -> Result<(), ManifestError> {
         return Err(ManifestError::NoRoot { count });
     }
     if let Some(package) = find_cycle(raw) {
-        let name = raw.packages.get(package).map(|p| p.name.clone()).unwrap_or_default();
+        let name = raw
+            .packages
+            .get(package)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
         return Err(ManifestError::Cycle { package, name });
     }
     Ok(())
@@ -356,6 +383,7 @@ fn json_error_message(e: &serde_json::Error) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -411,7 +439,8 @@ mod tests {
 
     #[test]
     fn unknown_source_kept_verbatim() {
-        let json = r#"{"packages":[{"name":"x","version":"0.1.0","source":"my-mirror","root":true}]}"#;
+        let json =
+            r#"{"packages":[{"name":"x","version":"0.1.0","source":"my-mirror","root":true}]}"#;
         let m = Manifest::from_json(json.as_bytes()).unwrap();
         assert_eq!(m.packages()[0].source, Source::Other("my-mirror".into()));
         assert!(m.to_json().contains(r#""source":"my-mirror""#));
@@ -420,7 +449,13 @@ mod tests {
     #[test]
     fn rejects_two_roots() {
         let err = Manifest::new(vec![pkg("a", &[], true), pkg("b", &[], true)], 1).unwrap_err();
-        assert_eq!(err, ManifestError::MultipleRoots { first: 0, second: 1 });
+        assert_eq!(
+            err,
+            ManifestError::MultipleRoots {
+                first: 0,
+                second: 1
+            }
+        );
     }
 
     #[test]
@@ -437,13 +472,27 @@ mod tests {
     #[test]
     fn rejects_out_of_range_dependency() {
         let err = Manifest::new(vec![pkg("a", &[3], true)], 1).unwrap_err();
-        assert!(matches!(err, ManifestError::DependencyOutOfRange { index: 3, count: 1, .. }));
+        assert!(matches!(
+            err,
+            ManifestError::DependencyOutOfRange {
+                index: 3,
+                count: 1,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn rejects_cycles_including_self_loops() {
-        let err = Manifest::new(vec![pkg("a", &[1], true), pkg("b", &[2], false), pkg("c", &[1], false)], 1)
-            .unwrap_err();
+        let err = Manifest::new(
+            vec![
+                pkg("a", &[1], true),
+                pkg("b", &[2], false),
+                pkg("c", &[1], false),
+            ],
+            1,
+        )
+        .unwrap_err();
         assert!(matches!(err, ManifestError::Cycle { .. }), "{err}");
         let err = Manifest::new(vec![pkg("a", &[0], true)], 1).unwrap_err();
         assert!(matches!(err, ManifestError::Cycle { package: 0, .. }));
@@ -452,7 +501,12 @@ mod tests {
     #[test]
     fn diamond_is_not_a_cycle() {
         let m = Manifest::new(
-            vec![pkg("a", &[1, 2], true), pkg("b", &[3], false), pkg("c", &[3], false), pkg("d", &[], false)],
+            vec![
+                pkg("a", &[1, 2], true),
+                pkg("b", &[3], false),
+                pkg("c", &[3], false),
+                pkg("d", &[], false),
+            ],
             1,
         );
         assert!(m.is_ok());
@@ -462,30 +516,48 @@ mod tests {
     fn long_chain_does_not_overflow_the_stack() {
         let n = 200_000;
         let packages: Vec<Package> = (0..n)
-            .map(|i| if i + 1 < n { pkg("p", &[i + 1], i == 0) } else { pkg("p", &[], false) })
+            .map(|i| {
+                if i + 1 < n {
+                    pkg("p", &[i + 1], i == 0)
+                } else {
+                    pkg("p", &[], false)
+                }
+            })
             .collect();
         assert!(Manifest::new(packages, 1).is_ok());
     }
 
     #[test]
     fn rejects_non_semver_version() {
-        let json = r#"{"packages":[{"name":"x","version":"1.0","source":"crates.io","root":true}]}"#;
+        let json =
+            r#"{"packages":[{"name":"x","version":"1.0","source":"crates.io","root":true}]}"#;
         let err = Manifest::from_json(json.as_bytes()).unwrap_err();
-        assert!(matches!(err, ManifestError::InvalidVersion { ref version, .. } if version == "1.0"), "{err}");
+        assert!(
+            matches!(err, ManifestError::InvalidVersion { ref version, .. } if version == "1.0"),
+            "{err}"
+        );
     }
 
     #[test]
     fn rejects_deeply_nested_json_without_crashing() {
-        let json = format!(r#"{{"packages":{}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+        let json = format!(
+            r#"{{"packages":{}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         let err = Manifest::from_json(json.as_bytes()).unwrap_err();
         assert!(matches!(err, ManifestError::Json { .. }));
     }
 
     #[test]
     fn rejects_missing_required_fields() {
-        let err = Manifest::from_json(br#"{"packages":[{"name":"x","source":"local","root":true}]}"#).unwrap_err();
+        let err =
+            Manifest::from_json(br#"{"packages":[{"name":"x","source":"local","root":true}]}"#)
+                .unwrap_err();
         match err {
-            ManifestError::Json { message, .. } => assert!(message.contains("version"), "{message}"),
+            ManifestError::Json { message, .. } => {
+                assert!(message.contains("version"), "{message}")
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

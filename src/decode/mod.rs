@@ -1,0 +1,243 @@
+//! Decode stage: section bytes → zlib → JSON → validated [`Manifest`], under hard limits.
+//!
+//! The input is untrusted and may be a decompression bomb. Three rules keep it bounded:
+//! the compressed section may not be longer than the JSON limit (a real manifest compresses
+//! well below its own size); decompression stops one byte past the limit, so an oversized
+//! stream is detected rather than silently truncated; nothing is allocated beyond the limit.
+
+use std::io::Read;
+
+use linker_section::{Manifest, ManifestError};
+
+/// Resource limits for reading one embedded manifest.
+///
+/// Defaults follow the reference reader: 8 MiB of decompressed JSON. The CLI exposes
+/// `--max-json-size` to change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest decompressed JSON accepted, in bytes. Also bounds the compressed section.
+    pub max_json_bytes: u64,
+}
+
+impl Limits {
+    /// 8 MiB, as the reference reader. Real manifests are under 4 kB even for 400+ packages.
+    pub const DEFAULT_MAX_JSON_BYTES: u64 = 8 * 1024 * 1024;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_json_bytes: Self::DEFAULT_MAX_JSON_BYTES,
+        }
+    }
+}
+
+/// Why embedded manifest bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("the compressed manifest is {size} bytes, more than the {limit}-byte JSON limit (see --max-json-size)")]
+    CompressedTooLarge { size: u64, limit: u64 },
+    #[error("the manifest decompresses to more than the {limit}-byte limit (see --max-json-size)")]
+    JsonTooLarge { limit: u64 },
+    #[error("the manifest section is empty")]
+    Empty,
+    #[error("the manifest section is not a zlib stream: {0}")]
+    NotZlib(String),
+    #[error("the manifest's zlib stream is corrupt: {0}")]
+    CorruptZlib(String),
+    #[error("the manifest's zlib stream ends early (truncated section)")]
+    TruncatedZlib,
+    #[error("the manifest is not UTF-8 (invalid byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    #[error("invalid manifest: {0}")]
+    Manifest(#[from] ManifestError),
+}
+
+/// A decoded manifest together with the exact JSON bytes that were stored.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// The decompressed JSON, byte for byte as embedded (what `--raw` prints).
+    pub json: Vec<u8>,
+    pub manifest: Manifest,
+}
+
+/// Decompresses a `.dep-v0` payload and checks its length against `limits`.
+///
+/// Trailing bytes after the end of the zlib stream are ignored: PE pads raw section data to the
+/// file alignment, and the stream carries its own end marker and Adler-32 checksum.
+pub fn inflate(compressed: &[u8], limits: &Limits) -> Result<Vec<u8>, DecodeError> {
+    let size = compressed.len() as u64;
+    if size > limits.max_json_bytes {
+        return Err(DecodeError::CompressedTooLarge {
+            size,
+            limit: limits.max_json_bytes,
+        });
+    }
+    if compressed.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    check_zlib_header(compressed)?;
+    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(64 * 1024));
+    // Read at most one byte past the limit: getting that byte proves the stream is oversized.
+    let cap = limits.max_json_bytes.saturating_add(1);
+    let mut decoder = flate2::read::ZlibDecoder::new(compressed).take(cap);
+    match decoder.read_to_end(&mut out) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(DecodeError::TruncatedZlib)
+        }
+        Err(e) => return Err(DecodeError::CorruptZlib(e.to_string())),
+    }
+    if out.len() as u64 > limits.max_json_bytes {
+        return Err(DecodeError::JsonTooLarge {
+            limit: limits.max_json_bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// Decompresses, checks UTF-8 and parses the manifest.
+pub fn decode(compressed: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
+    let json = inflate(compressed, limits)?;
+    if let Err(e) = std::str::from_utf8(&json) {
+        return Err(DecodeError::NotUtf8 {
+            offset: e.valid_up_to(),
+        });
+    }
+    let manifest = Manifest::from_json(&json)?;
+    Ok(Decoded { json, manifest })
+}
+
+/// RFC 1950: CM = 8 (deflate), CINFO ≤ 7, no preset dictionary, FCHECK makes the header a
+/// multiple of 31. Checked up front so that "not zlib" (raw deflate, gzip, garbage) reads as
+/// such instead of as a corrupt stream.
+fn check_zlib_header(data: &[u8]) -> Result<(), DecodeError> {
+    let (Some(&cmf), Some(&flg)) = (data.first(), data.get(1)) else {
+        return Err(DecodeError::TruncatedZlib);
+    };
+    if data.starts_with(&[0x1f, 0x8b]) {
+        return Err(DecodeError::NotZlib("it is gzip".into()));
+    }
+    if cmf & 0x0f != 8 || cmf >> 4 > 7 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 {
+        return Err(DecodeError::NotZlib(format!(
+            "bad header bytes {cmf:02x} {flg:02x}"
+        )));
+    }
+    if flg & 0x20 != 0 {
+        return Err(DecodeError::NotZlib("it needs a preset dictionary".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use linker_section::encode::compress;
+
+    const JSON: &[u8] = br#"{"packages":[{"name":"hello","version":"0.1.0","source":"local","root":true}],"format":1}"#;
+
+    #[test]
+    fn decodes_a_valid_payload_and_keeps_the_exact_json() {
+        let d = decode(&compress(JSON), &Limits::default()).unwrap();
+        assert_eq!(d.json, JSON);
+        assert_eq!(d.manifest.packages()[0].name, "hello");
+    }
+
+    #[test]
+    fn ignores_padding_after_the_stream() {
+        let mut z = compress(JSON);
+        z.extend_from_slice(&[0; 300]);
+        assert_eq!(decode(&z, &Limits::default()).unwrap().json, JSON);
+    }
+
+    #[test]
+    fn truncated_stream_is_an_error_not_a_short_manifest() {
+        let z = compress(JSON);
+        for cut in 2..z.len() {
+            let err = inflate(&z[..cut], &Limits::default()).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DecodeError::TruncatedZlib | DecodeError::CorruptZlib(_)
+                ),
+                "cut at {cut}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bomb_is_stopped_one_byte_past_the_limit() {
+        let zeros = vec![b' '; 4 * 1024 * 1024];
+        let z = compress(&zeros);
+        let limits = Limits {
+            max_json_bytes: 1024 * 1024,
+        };
+        assert_eq!(
+            inflate(&z, &limits).unwrap_err(),
+            DecodeError::JsonTooLarge { limit: 1024 * 1024 }
+        );
+    }
+
+    #[test]
+    fn json_exactly_at_the_limit_is_accepted() {
+        let z = compress(JSON);
+        let limits = Limits {
+            max_json_bytes: JSON.len() as u64,
+        };
+        assert_eq!(inflate(&z, &limits).unwrap(), JSON);
+        let limits = Limits {
+            max_json_bytes: JSON.len() as u64 - 1,
+        };
+        assert!(matches!(
+            inflate(&z, &limits),
+            Err(DecodeError::JsonTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn compressed_data_longer_than_the_json_limit_is_rejected_before_inflating() {
+        let limits = Limits { max_json_bytes: 10 };
+        let err = inflate(&compress(JSON), &limits).unwrap_err();
+        assert!(matches!(err, DecodeError::CompressedTooLarge { .. }));
+    }
+
+    #[test]
+    fn gzip_and_raw_deflate_are_not_zlib() {
+        assert!(matches!(
+            inflate(&[0x1f, 0x8b, 8, 0, 0, 0], &Limits::default()),
+            Err(DecodeError::NotZlib(_))
+        ));
+        let z = compress(JSON);
+        assert!(matches!(
+            inflate(&z[2..], &Limits::default()),
+            Err(DecodeError::NotZlib(_))
+        ));
+    }
+
+    #[test]
+    fn corrupt_checksum_is_detected() {
+        let mut z = compress(JSON);
+        let last = z.len() - 1;
+        z[last] ^= 0xff;
+        assert!(matches!(
+            inflate(&z, &Limits::default()),
+            Err(DecodeError::CorruptZlib(_))
+        ));
+    }
+
+    #[test]
+    fn non_utf8_json_is_rejected() {
+        let err = decode(&compress(b"{\"packages\":[\xff]}"), &Limits::default()).unwrap_err();
+        assert_eq!(err, DecodeError::NotUtf8 { offset: 13 });
+    }
+
+    #[test]
+    fn empty_section_is_rejected() {
+        assert_eq!(
+            inflate(&[], &Limits::default()).unwrap_err(),
+            DecodeError::Empty
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Report stage: turning inspection and audit results into output for people and machines.
+
+pub mod show;

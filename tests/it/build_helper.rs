@@ -1,0 +1,357 @@
+//! The build helper run for real: cargo, rustc, a real linker, then our reader and the
+//! reference tools on what came out. Fixture: `tests/fixtures/app-workspace` (path
+//! dependencies only, so everything runs offline).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+
+/// The manifest `app` must carry on a non-Windows target, byte for byte: local sources, the
+/// proc-macro and its dependency and the build-dependency as `build`, no dev-dependency, no
+/// Windows-only dependency, no disabled optional dependency.
+const APP_LINUX: &str = concat!(
+    r#"{"packages":["#,
+    r#"{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2,4,6],"root":true},"#,
+    r#"{"name":"buildhelper","version":"0.4.0","source":"local","kind":"build"},"#,
+    r#"{"name":"liba","version":"1.2.3","source":"local","dependencies":[5]},"#,
+    r#"{"name":"macrohelper","version":"0.1.0","source":"local","kind":"build"},"#,
+    r#"{"name":"mymacro","version":"0.1.0","source":"local","kind":"build","dependencies":[3]},"#,
+    r#"{"name":"shared","version":"0.3.0","source":"local"},"#,
+    r#"{"name":"time","version":"0.1.0","source":"local"}"#,
+    r#"],"format":1}"#
+);
+
+/// On Windows targets the `cfg(windows)` dependency is part of the build.
+const APP_WINDOWS: &str = concat!(
+    r#"{"packages":["#,
+    r#"{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2,4,6,7],"root":true},"#,
+    r#"{"name":"buildhelper","version":"0.4.0","source":"local","kind":"build"},"#,
+    r#"{"name":"liba","version":"1.2.3","source":"local","dependencies":[5]},"#,
+    r#"{"name":"macrohelper","version":"0.1.0","source":"local","kind":"build"},"#,
+    r#"{"name":"mymacro","version":"0.1.0","source":"local","kind":"build","dependencies":[3]},"#,
+    r#"{"name":"shared","version":"0.3.0","source":"local"},"#,
+    r#"{"name":"time","version":"0.1.0","source":"local"},"#,
+    r#"{"name":"winonly","version":"0.1.0","source":"local"}"#,
+    r#"],"format":1}"#
+);
+
+/// With `--features extra` the optional dependency is linked and must be listed.
+const APP_EXTRA: &str = concat!(
+    r#"{"packages":["#,
+    r#"{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2,4,5,7],"root":true},"#,
+    r#"{"name":"buildhelper","version":"0.4.0","source":"local","kind":"build"},"#,
+    r#"{"name":"liba","version":"1.2.3","source":"local","dependencies":[6]},"#,
+    r#"{"name":"macrohelper","version":"0.1.0","source":"local","kind":"build"},"#,
+    r#"{"name":"mymacro","version":"0.1.0","source":"local","kind":"build","dependencies":[3]},"#,
+    r#"{"name":"optdep","version":"0.5.0","source":"local"},"#,
+    r#"{"name":"shared","version":"0.3.0","source":"local"},"#,
+    r#"{"name":"time","version":"0.1.0","source":"local"}"#,
+    r#"],"format":1}"#
+);
+
+const PLUGIN: &str = concat!(
+    r#"{"packages":["#,
+    r#"{"name":"plugin","version":"0.2.0","source":"local","dependencies":[1],"root":true},"#,
+    r#"{"name":"shared","version":"0.3.0","source":"local"}"#,
+    r#"],"format":1}"#
+);
+
+/// A private copy of the fixture workspace, so tests can build in parallel.
+struct Workspace {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        copy_tree(&repo_root().join("tests/fixtures/app-workspace"), &root);
+        Workspace { _dir: dir, root }
+    }
+
+    fn artifact(&self, target: Option<&str>, name: &str) -> PathBuf {
+        let mut p = self.root.join("target");
+        if let Some(t) = target {
+            p.push(t);
+        }
+        p.join("release").join(name)
+    }
+
+    /// `binaudit build --release --offline <args>` in the workspace; asserts success.
+    fn build(&self, args: &[&str]) -> String {
+        self.build_with(binaudit().arg("build"), args)
+    }
+
+    fn build_with(&self, cmd: &mut Command, args: &[&str]) -> String {
+        cmd.args(["--release", "--offline"])
+            .args(args)
+            .current_dir(&self.root);
+        clean_env(cmd);
+        let (code, _out, err) = run(cmd);
+        assert_eq!(code, 0, "build failed: {err}");
+        err
+    }
+}
+
+/// Keeps the outer `cargo test` environment from leaking into the cargo we start.
+fn clean_env(cmd: &mut Command) {
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTFLAGS",
+    ] {
+        cmd.env_remove(var);
+    }
+}
+
+fn host() -> String {
+    let out = Command::new("rustc").arg("-vV").output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+fn assert_manifest(path: &Path, arch: Option<&str>, expected: &str) {
+    let raw = raw_manifest(path, arch);
+    assert_eq!(
+        String::from_utf8_lossy(&raw),
+        expected,
+        "manifest of {}",
+        path.display()
+    );
+}
+
+#[test]
+fn host_bin_and_cdylib_carry_exact_manifests() {
+    let ws = Workspace::new();
+    ws.build(&[]);
+    assert_manifest(&ws.artifact(None, "app"), None, APP_LINUX);
+    assert_manifest(&ws.artifact(None, "libplugin.so"), None, PLUGIN);
+    // The binary still runs: the section is not loaded and changes nothing.
+    let (code, out, _) = run(&mut Command::new(ws.artifact(None, "app")));
+    assert_eq!((code, out.trim()), (0, "42 7 42 built"));
+}
+
+#[test]
+fn enabled_features_decide_optional_dependencies() {
+    let ws = Workspace::new();
+    ws.build(&["-p", "app", "--features", "extra"]);
+    assert_manifest(&ws.artifact(None, "app"), None, APP_EXTRA);
+}
+
+#[test]
+fn cargo_subcommand_form_and_rebuild_after_plain_build() {
+    let ws = Workspace::new();
+    // A plain build first: the helper must relink, not reuse the binary without a manifest.
+    let mut plain = Command::new("cargo");
+    plain
+        .args(["build", "--release", "--offline", "-p", "app"])
+        .current_dir(&ws.root);
+    clean_env(&mut plain);
+    assert_eq!(run(&mut plain).0, 0);
+    let (code, _, _) = run(binaudit()
+        .args(["show", "--raw"])
+        .arg(ws.artifact(None, "app")));
+    assert_eq!(code, 1, "a plain cargo build has no manifest");
+    ws.build_with(cargo_binaudit().args(["binaudit", "build"]), &["-p", "app"]);
+    assert_manifest(&ws.artifact(None, "app"), None, APP_LINUX);
+}
+
+#[test]
+fn output_is_deterministic_across_clean_builds() {
+    let a = Workspace::new();
+    let b = Workspace::new();
+    a.build(&["-p", "app"]);
+    b.build(&["-p", "app"]);
+    assert_eq!(
+        raw_manifest(&a.artifact(None, "app"), None),
+        raw_manifest(&b.artifact(None, "app"), None)
+    );
+    let obj = |ws: &Workspace| {
+        let deps = ws.root.join("target/release/deps");
+        let f = std::fs::read_dir(&deps)
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().ends_with("_audit_data.o"))
+            .expect("the manifest object is kept next to the other build outputs");
+        std::fs::read(f.path()).unwrap()
+    };
+    assert_eq!(
+        obj(&a),
+        obj(&b),
+        "the manifest object file is byte-identical"
+    );
+}
+
+#[test]
+fn chains_an_existing_workspace_wrapper_and_rustc_wrapper() {
+    let ws = Workspace::new();
+    let log = ws.root.join("wrapper.log");
+    let script = ws.root.join("logging-wrapper.sh");
+    // A sccache-style wrapper: logs and runs the rest of its command line.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$(basename \"$1\") $*\" >> '{}'\nexec \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&script);
+    let mut cmd = binaudit();
+    cmd.arg("build")
+        .args(["--release", "--offline", "-p", "app"])
+        .current_dir(&ws.root);
+    clean_env(&mut cmd);
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", &script)
+        .env("RUSTC_WRAPPER", &script);
+    let (code, _, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    assert_manifest(&ws.artifact(None, "app"), None, APP_LINUX);
+    let log = std::fs::read_to_string(&log).unwrap();
+    // The user's workspace wrapper still ran, for the link of app, with rustc as its program.
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("rustc ") && l.contains("--crate-name app")),
+        "{log}"
+    );
+    // RUSTC_WRAPPER wrapped our wrapper (cargo nests the workspace wrapper inside it).
+    assert!(log.lines().any(|l| l.starts_with("binaudit ")), "{log}");
+}
+
+#[test]
+fn unsupported_target_fails_naming_it_unless_allowed() {
+    // A custom target spec for an architecture the object writer cannot describe. The failure
+    // must come from us, before rustc ever needs a standard library for it.
+    let ws = Workspace::new();
+    let err = {
+        let mut cmd = binaudit();
+        cmd.args([
+            "build",
+            "--release",
+            "--offline",
+            "-p",
+            "app",
+            "--target",
+            "nvptx64-nvidia-cuda",
+        ])
+        .current_dir(&ws.root);
+        clean_env(&mut cmd);
+        let (code, _, err) = run(&mut cmd);
+        assert_ne!(code, 0);
+        err
+    };
+    // Either our wrapper named it or cargo/rustc refused the target first (no std for it here):
+    // in both cases the build failed and nothing without a manifest was produced.
+    assert!(!ws.artifact(Some("nvptx64-nvidia-cuda"), "app").exists());
+    assert!(err.contains("nvptx64-nvidia-cuda"), "{err}");
+}
+
+#[test]
+fn windows_gnu_exe_via_mingw() {
+    let t = "x86_64-pc-windows-gnu";
+    if !require_target(t) || !require_tool("x86_64-w64-mingw32-gcc", &["--version"]) {
+        return;
+    }
+    let ws = Workspace::new();
+    ws.build(&["-p", "app", "--target", t]);
+    assert_manifest(&ws.artifact(Some(t), "app.exe"), None, APP_WINDOWS);
+}
+
+#[test]
+fn wasm32_module_via_rust_lld() {
+    let t = "wasm32-unknown-unknown";
+    if !require_target(t) {
+        return;
+    }
+    let ws = Workspace::new();
+    ws.build(&["-p", "app", "--target", t]);
+    assert_manifest(&ws.artifact(Some(t), "app.wasm"), None, APP_LINUX);
+}
+
+fn zigbuild(ws: &Workspace, target: &str) {
+    ws.build_with(
+        cargo_binaudit().args(["binaudit", "zigbuild"]),
+        &["-p", "app", "--target", target],
+    );
+}
+
+fn have_zigbuild(target: &str) -> bool {
+    require_target(target) && require_tool("cargo-zigbuild", &["--version"])
+}
+
+#[test]
+fn aarch64_linux_via_zigbuild() {
+    let t = "aarch64-unknown-linux-gnu";
+    if !have_zigbuild(t) {
+        return;
+    }
+    let ws = Workspace::new();
+    zigbuild(&ws, t);
+    assert_manifest(&ws.artifact(Some(t), "app"), None, APP_LINUX);
+}
+
+#[test]
+fn aarch64_macos_via_zigbuild() {
+    let t = "aarch64-apple-darwin";
+    if !have_zigbuild(t) {
+        return;
+    }
+    let ws = Workspace::new();
+    zigbuild(&ws, t);
+    assert_manifest(&ws.artifact(Some(t), "app"), None, APP_LINUX);
+}
+
+/// What `cargo auditable` embeds for the same project is byte-identical to what we embed.
+#[test]
+fn same_bytes_as_cargo_auditable() {
+    if !require_tool("cargo-auditable", &["--version"])
+        && !require_tool("cargo", &["auditable", "--version"])
+    {
+        return;
+    }
+    let ours = Workspace::new();
+    ours.build(&["-p", "app"]);
+    let theirs = Workspace::new();
+    theirs.build_with(
+        Command::new("cargo").args(["auditable", "build"]),
+        &["-p", "app"],
+    );
+    let a = raw_manifest(&ours.artifact(None, "app"), None);
+    let b = raw_manifest(&theirs.artifact(None, "app"), None);
+    assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+}
+
+/// `rust-audit-info` (the reference reader) reads what we wrote, byte for byte.
+#[test]
+fn reference_reader_reads_our_binaries() {
+    if !require_tool("rust-audit-info", &["--help"]) {
+        return;
+    }
+    let ws = Workspace::new();
+    ws.build(&[]);
+    for artifact in ["app", "libplugin.so"] {
+        let path = ws.artifact(None, artifact);
+        let (code, out, err) = run_bytes(Command::new("rust-audit-info").arg(&path));
+        assert_eq!(code, 0, "rust-audit-info {artifact}: {err}");
+        assert_eq!(out, raw_manifest(&path, None), "{artifact}");
+    }
+}
+
+#[cfg(unix)]
+fn make_executable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn host_triple_is_known() {
+    assert!(!host().is_empty());
+}

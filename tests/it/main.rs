@@ -1,0 +1,4 @@
+//! binaudit's integration tests: one test binary, one module per area.
+
+mod build_helper;
+mod support;
