@@ -1,4 +1,10 @@
 //! binaudit's integration tests: one test binary, one module per area.
 
+// A failed unwrap is a failed test, with the location in the message.
+#![allow(clippy::unwrap_used)]
+
 mod build_helper;
+mod cli;
+mod roundtrip;
+mod samples;
 mod support;
