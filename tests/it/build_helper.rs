@@ -406,3 +406,19 @@ fn make_executable(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn cargo_install_embeds_the_manifest() {
+    let ws = Workspace::new();
+    let root = ws.root.join("install-root");
+    let mut cmd = cargo_binaudit();
+    cmd.args(["binaudit", "install", "--offline", "--path"])
+        .arg(ws.root.join("app"))
+        .arg("--root")
+        .arg(&root);
+    cmd.current_dir(&ws.root);
+    clean_env(&mut cmd);
+    let (code, _, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    assert_manifest(&root.join("bin/app"), None, APP_LINUX);
+}

@@ -268,3 +268,39 @@ fn usage_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("FILE"), "{err}");
 }
+
+/// A 10 GiB sparse file that starts like a real binary: only its headers and the one section
+/// are read, so it is as fast and as small as the original.
+#[test]
+#[cfg(target_os = "linux")]
+fn huge_sparse_file_is_not_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse");
+    std::fs::copy(sample("x86_64-linux-gnu"), &path).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(10 << 30)
+        .unwrap();
+    let read_before = proc_self_rchar();
+    let report = binaudit::binary::inspect_path(&path, &Default::default()).unwrap();
+    let read = proc_self_rchar() - read_before;
+    assert!(matches!(
+        report.images[0].manifest,
+        binaudit::binary::ImageManifest::Found { .. }
+    ));
+    // Other tests in this process read files concurrently; a whole-file read would be 10 GiB.
+    assert!(read < 256 << 20, "read {read} bytes of a 10 GiB file");
+}
+
+#[cfg(target_os = "linux")]
+fn proc_self_rchar() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
