@@ -5,6 +5,7 @@
 
 mod build_helper;
 mod cli;
+mod http;
 mod roundtrip;
 mod samples;
 mod support;
