@@ -87,6 +87,9 @@ pub struct Policy {
     pub severity_threshold: Option<Severity>,
     /// Leave build-only packages (`kind: build`) out of the findings entirely.
     pub exclude_build: bool,
+    /// Vulnerabilities are warnings, not failures (the audit after `binaudit build`, unless
+    /// `--deny vulnerabilities`).
+    pub allow_vulnerabilities: bool,
 }
 
 /// What `--deny` can name.
@@ -119,6 +122,7 @@ impl Policy {
         let denied =
             |k: DenyKind| self.deny.contains(&k) || self.deny.contains(&DenyKind::Warnings);
         match kind {
+            AdvisoryKind::Vulnerability if self.allow_vulnerabilities => false,
             AdvisoryKind::Vulnerability => match (self.severity_threshold, severity) {
                 (Some(t), Some(s)) => s >= t,
                 _ => true,
@@ -210,14 +214,13 @@ impl AuditReport<'_> {
                             let Some(p) = unit.packages.get(i) else {
                                 continue;
                             };
-                            if *y == YankStatus::Yanked
-                                && !(self.policy.exclude_build && p.kind == DependencyKind::Build)
+                            let counted = *y == YankStatus::Yanked
+                                && !(self.policy.exclude_build && p.kind == DependencyKind::Build);
+                            if counted
+                                && sets[5].insert((p.name.clone(), p.version.to_string()))
+                                && self.policy.yanked_fails()
                             {
-                                if sets[5].insert((p.name.clone(), p.version.to_string()))
-                                    && self.policy.yanked_fails()
-                                {
-                                    s.failing += 1;
-                                }
+                                s.failing += 1;
                             }
                         }
                     }

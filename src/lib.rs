@@ -16,7 +16,11 @@
 pub mod advisory;
 pub mod audit;
 pub mod binary;
+pub mod config;
 pub mod decode;
 pub mod extract;
+pub mod lockfile;
 pub mod matching;
 pub mod report;
+pub mod scan;
+pub mod yanked;

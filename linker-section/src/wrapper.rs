@@ -28,6 +28,8 @@ pub const ENV_CHAINED_WRAPPER: &str = "BINAUDIT_CHAINED_WRAPPER";
 pub const ENV_CARGO_ARGS: &str = "BINAUDIT_CARGO_ARGS";
 /// `1`: an unsupported target builds without a manifest (with a warning) instead of failing.
 pub const ENV_ALLOW_UNSUPPORTED: &str = "BINAUDIT_ALLOW_UNSUPPORTED";
+/// A file the wrapper appends the paths of the artifacts it embedded a manifest in.
+pub const ENV_ARTIFACT_LOG: &str = "BINAUDIT_ARTIFACT_LOG";
 /// The real rustc, for outer wrappers (sccache-style) that probe us as if we were the compiler.
 pub const ENV_RUSTC: &str = "BINAUDIT_RUSTC";
 
@@ -167,9 +169,13 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let mut rustc_args: Vec<OsString> = rest.to_vec();
     let parsed = RustcArgs::parse(&rustc_args);
     let primary = std::env::var_os("CARGO_PRIMARY_PACKAGE").is_some();
+    let mut embedded = false;
     if primary && parsed.links_artifact() {
         match embed(rustc.as_ref(), &rustc_args, &parsed) {
-            Ok(extra) => rustc_args.extend(extra),
+            Ok(extra) => {
+                rustc_args.extend(extra);
+                embedded = true;
+            }
             Err(Embed::Skip(msg)) => eprintln!("warning: binaudit: {msg}"),
             Err(Embed::Fail(e)) => {
                 let name = parsed.crate_name.as_deref().unwrap_or("?");
@@ -187,7 +193,66 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         None => Command::new(rustc),
     };
     cmd.args(&rustc_args);
-    exec(&mut cmd)
+    let code = exec(&mut cmd);
+    if embedded && code == ExitCode::SUCCESS {
+        if let Some(log) = std::env::var_os(ENV_ARTIFACT_LOG) {
+            record_artifacts(Path::new(&log), &parsed);
+        }
+    }
+    code
+}
+
+/// Appends the artifacts this link produced to the driver's log, one line each (the path in
+/// `deps/`, a tab, the path cargo copies it to), so the
+/// driver can audit exactly what was built. Best effort: a failure here must not fail the build.
+fn record_artifacts(log: &Path, parsed: &RustcArgs) {
+    let (Some(out_dir), Some(name)) = (&parsed.out_dir, &parsed.crate_name) else {
+        return;
+    };
+    let stem = format!("{name}{}", parsed.extra_filename.as_deref().unwrap_or(""));
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return;
+    };
+    let mut lines = String::new();
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let base = file
+            .strip_prefix("lib")
+            .filter(|b| b.starts_with(&stem))
+            .unwrap_or(&file);
+        let Some(ext) = base.strip_prefix(stem.as_str()) else {
+            continue;
+        };
+        if matches!(ext, "" | ".exe" | ".wasm" | ".so" | ".dylib" | ".dll") {
+            // Cargo then copies (uplifts) it one directory up without the hash suffix, a binary
+            // under its `[[bin]]` name; that is the path people know.
+            let uplifted_name = match std::env::var("CARGO_BIN_NAME") {
+                Ok(bin) if parsed.crate_types.iter().any(|t| t == "bin") => format!("{bin}{ext}"),
+                _ => file.replacen(parsed.extra_filename.as_deref().unwrap_or(""), "", 1),
+            };
+            let uplifted = out_dir
+                .parent()
+                .map(|p| p.join(uplifted_name))
+                .unwrap_or_default();
+            lines.push_str(&format!(
+                "{}\t{}\n",
+                entry.path().display(),
+                uplifted.display()
+            ));
+        }
+    }
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()));
+    if let Err(e) = appended {
+        eprintln!(
+            "warning: binaudit: could not record built artifacts in {}: {e}",
+            log.display()
+        );
+    }
 }
 
 enum Embed {

@@ -1,7 +1,25 @@
 //! Advisory stage: the RustSec advisory database (and OSV JSON), loaded into [`model::Advisory`]
 //! values and indexed by package name.
+//!
+//! - [`model`]: the advisory types every later stage uses, free of any dependency's types.
+//! - [`versions`]: version requirements as intervals (matching and fix advice).
+//! - [`db`]: opening a database directory (either layout), lookup, age, load errors.
+//! - `rustsec`: the RustSec Markdown/TOML format, through the `rustsec` crate.
+//! - `osv`: OSV JSON.
+//! - `index`: the cache that makes a repeated open read one file instead of ~1,200.
+//! - [`fetch`]: cloning and updating the database with git.
 
+pub mod db;
+pub mod fetch;
+mod index;
 pub mod model;
+mod osv;
+mod rustsec;
 pub mod versions;
 
+pub use db::{
+    default_cache_dir, default_db_path, Database, Date, DbError, DbInfo, GitCommit, Layout,
+    LoadError, OpenOptions, DEFAULT_MAX_AGE,
+};
+pub use fetch::{fetch_or_update, needs_refresh, FetchError, FetchOutcome, DEFAULT_URL};
 pub use model::{Advisory, AdvisoryKind, AffectedVersions, Cvss, Severity};

@@ -2,6 +2,7 @@
 //! the one place that turns outcomes into exit codes: 0 clean, 1 findings (for `show`: a binary
 //! without a manifest), 2 errors. A closed stdout pipe ends the program quietly.
 
+mod scan;
 mod show;
 
 use std::ffi::OsString;
@@ -34,8 +35,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Audit binaries (or Cargo.lock files) against the RustSec advisory database and crates.io.
+    Scan(scan::ScanArgs),
     /// Show the dependency manifest embedded in binaries.
     Show(show::ShowArgs),
+    /// Fetch, update or describe the advisory database.
+    #[command(subcommand)]
+    Db(scan::DbCommand),
     /// Build with cargo, embedding a dependency manifest in every linked bin and cdylib
     /// (same as `cargo binaudit build`).
     #[command(disable_help_flag = true)]
@@ -48,6 +54,31 @@ struct HelperOptions {
     /// (warns instead of failing).
     #[arg(long)]
     allow_unsupported_target: bool,
+    /// Fail the build when what it built has findings of this kind: vulnerabilities,
+    /// unmaintained, unsound, notice, yanked, or warnings (all of them).
+    #[arg(long, value_name = "KIND", value_parser = parse_build_deny)]
+    deny: Vec<BuildDeny>,
+    /// Do not audit what was built (no advisory database, no network).
+    #[arg(long)]
+    no_audit: bool,
+    /// Advisory database for the audit after the build [default: $CARGO_HOME/advisory-db].
+    #[arg(long, value_name = "DIR")]
+    db: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BuildDeny {
+    Vulnerabilities,
+    Kind(binaudit::audit::DenyKind),
+}
+
+fn parse_build_deny(s: &str) -> Result<BuildDeny, String> {
+    if s == "vulnerabilities" {
+        return Ok(BuildDeny::Vulnerabilities);
+    }
+    binaudit::audit::DenyKind::parse(s).map(BuildDeny::Kind).ok_or_else(|| {
+        format!("unknown kind {s:?}: expected vulnerabilities, unmaintained, unsound, notice, yanked or warnings")
+    })
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +126,9 @@ fn run_binaudit(args: Vec<OsString>) -> ExitCode {
         Err(e) => return clap_exit(e),
     };
     match cli.command {
+        Command::Scan(a) => scan::run(a),
         Command::Show(a) => show::run(a),
+        Command::Db(c) => scan::run_db(c),
         Command::Build(b) => {
             if b.cargo_args.iter().any(|a| a == "-h" || a == "--help") && b.cargo_args.len() == 1 {
                 println!(
@@ -117,8 +150,11 @@ fn run_cargo_subcommand(args: Vec<OsString>) -> ExitCode {
     if args.get(1).is_some_and(|a| a == "binaudit") {
         args.remove(1);
     }
-    // Our own read-only commands work through cargo too.
-    if args.get(1).is_some_and(|a| a == "show") {
+    // Our own commands that are not cargo's work through cargo too.
+    if args
+        .get(1)
+        .is_some_and(|a| a == "show" || a == "scan" || a == "db")
+    {
         let mut own = vec![OsString::from("binaudit")];
         own.extend(args.into_iter().skip(1));
         return run_binaudit(own);
@@ -140,24 +176,92 @@ fn run_cargo(cargo_args: Vec<OsString>, helper: HelperOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let log = (!helper.no_audit).then(artifact_log_path);
     let build = linker_section::driver::CargoBuild {
         wrapper,
-        cargo_args,
+        cargo_args: cargo_args.clone(),
         options: linker_section::driver::BuildOptions {
             allow_unsupported_target: helper.allow_unsupported_target,
         },
+        artifact_log: log.clone(),
     };
-    match build.run() {
-        Ok(status) => match status.code() {
-            Some(0) => ExitCode::SUCCESS,
-            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-            None => ExitCode::from(1),
-        },
+    let result = build.run_collecting();
+    if let Some(log) = &log {
+        let _ = std::fs::remove_file(log);
+    }
+    match result {
+        Ok((status, artifacts)) if status.success() => post_build(&artifacts, &cargo_args, &helper),
+        Ok((status, _)) => ExitCode::from(
+            status
+                .code()
+                .and_then(|c| u8::try_from(c).ok())
+                .unwrap_or(1),
+        ),
         Err(e) => {
             eprintln!("error: could not run cargo: {e}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Audits what the build linked and prints one line about it; fails only on request.
+fn post_build(
+    artifacts: &[std::path::PathBuf],
+    cargo_args: &[OsString],
+    helper: &HelperOptions,
+) -> ExitCode {
+    if helper.no_audit || artifacts.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    let offline = cargo_args
+        .iter()
+        .any(|a| a == "--offline" || a == "--frozen");
+    let all = helper
+        .deny
+        .contains(&BuildDeny::Kind(binaudit::audit::DenyKind::Warnings));
+    let args = scan::AuditArgs {
+        db: helper.db.clone(),
+        offline,
+        no_stale_warning: true,
+        deny: helper
+            .deny
+            .iter()
+            .filter_map(|d| {
+                if let BuildDeny::Kind(k) = d {
+                    Some(*k)
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        deny_vulnerabilities: all || helper.deny.contains(&BuildDeny::Vulnerabilities),
+        ..scan::AuditArgs::default()
+    };
+    match scan::audit_after_build(artifacts, &args) {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => {
+            eprintln!(
+                "error: the build is denied by --deny (the binaries were built and left in place)"
+            );
+            ExitCode::from(1)
+        }
+        Err(e) if helper.deny.is_empty() => {
+            eprintln!("warning: could not audit what was built: {e:#}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: could not audit what was built, and --deny asks for it: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A fresh file name for the wrapper's record of built artifacts.
+fn artifact_log_path() -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("binaudit-built-{}-{nanos}.txt", std::process::id()))
 }
 
 fn clap_exit(e: clap::Error) -> ExitCode {

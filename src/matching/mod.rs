@@ -22,6 +22,41 @@ use crate::advisory::{Advisory, AffectedVersions};
 pub struct Platform {
     pub os: Option<String>,
     pub arch: Option<String>,
+    /// The kind of executable: even when no OS is declared, it rules some out (an ELF file is
+    /// never a Windows program). `None` for lock files.
+    pub family: Option<ObjectFamily>,
+}
+
+/// Executable formats, as far as they decide which operating systems can run them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectFamily {
+    Elf,
+    MachO,
+    Pe,
+    Wasm,
+}
+
+impl ObjectFamily {
+    /// Whether a program in this format can be for `os` (Rust `target_os` spelling).
+    pub fn can_target(self, os: &str) -> bool {
+        const APPLE: [&str; 5] = ["macos", "ios", "tvos", "watchos", "visionos"];
+        match self {
+            ObjectFamily::Elf => !APPLE.contains(&os) && !matches!(os, "windows" | "uefi"),
+            ObjectFamily::MachO => APPLE.contains(&os),
+            ObjectFamily::Pe => matches!(os, "windows" | "uefi" | "cygwin"),
+            ObjectFamily::Wasm => matches!(os, "unknown" | "wasi" | "emscripten"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ObjectFamily::Elf => "an ELF file",
+            ObjectFamily::MachO => "a Mach-O file",
+            ObjectFamily::Pe => "a PE file",
+            ObjectFamily::Wasm => "a WebAssembly module",
+        }
+    }
 }
 
 /// A package to check, borrowed from a manifest or a lock file.
@@ -172,7 +207,20 @@ fn platform_excludes(advisory: &Advisory, platform: &Platform) -> Result<Platfor
                     listed.join(", ")
                 ))
             }
-            None => unverified = true,
+            None => {
+                let impossible = what == "OS"
+                    && platform
+                        .family
+                        .is_some_and(|f| listed.iter().all(|os| !f.can_target(os)));
+                if let (true, Some(f)) = (impossible, platform.family) {
+                    return Err(format!(
+                        "affects OS {} only; this is {}, which is never built for it",
+                        listed.join(", "),
+                        f.name()
+                    ));
+                }
+                unverified = true;
+            }
         }
     }
     Ok(if unverified {
@@ -359,6 +407,7 @@ mod tests {
         a.affected.os = vec!["windows".into()];
         let db = [a];
         let linux = Platform {
+            family: None,
             os: Some("linux".into()),
             arch: Some("x86_64".into()),
         };
@@ -370,6 +419,7 @@ mod tests {
             m.not_applicable[0].reason
         );
         let windows = Platform {
+            family: None,
             os: Some("windows".into()),
             arch: None,
         };
@@ -390,6 +440,7 @@ mod tests {
         a.affected.arch = vec!["x86".into(), "x86_64".into()];
         let db = [a];
         let arm = Platform {
+            family: None,
             os: Some("linux".into()),
             arch: Some("aarch64".into()),
         };
@@ -397,6 +448,7 @@ mod tests {
             .findings
             .is_empty());
         let x86 = Platform {
+            family: None,
             os: Some("linux".into()),
             arch: Some("x86_64".into()),
         };
@@ -413,5 +465,36 @@ mod tests {
         let db = [adv("RUSTSEC-IGNORED", "x", &[])];
         let m = run(&db, "x", "1.0.0", Source::CratesIo, &Platform::default());
         assert!(m.findings[0].ignored);
+    }
+
+    #[test]
+    fn the_container_format_rules_out_operating_systems_when_none_is_declared() {
+        let mut a = adv("RUSTSEC-2021-0145", "atty", &[]);
+        a.affected.os = vec!["windows".into()];
+        let db = [a];
+        let elf = Platform {
+            os: None,
+            arch: None,
+            family: Some(ObjectFamily::Elf),
+        };
+        let m = run(&db, "atty", "0.2.14", Source::CratesIo, &elf);
+        assert!(m.findings.is_empty());
+        assert!(
+            m.not_applicable[0].reason.contains("an ELF file"),
+            "{}",
+            m.not_applicable[0].reason
+        );
+        let pe = Platform {
+            os: None,
+            arch: None,
+            family: Some(ObjectFamily::Pe),
+        };
+        assert_eq!(
+            run(&db, "atty", "0.2.14", Source::CratesIo, &pe).findings[0].platform,
+            PlatformMatch::Unverified
+        );
+        assert!(ObjectFamily::Elf.can_target("linux") && ObjectFamily::Elf.can_target("freebsd"));
+        assert!(!ObjectFamily::MachO.can_target("linux") && ObjectFamily::MachO.can_target("ios"));
+        assert!(ObjectFamily::Wasm.can_target("wasi") && !ObjectFamily::Wasm.can_target("windows"));
     }
 }

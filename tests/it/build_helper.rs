@@ -95,19 +95,6 @@ impl Workspace {
     }
 }
 
-/// Keeps the outer `cargo test` environment from leaking into the cargo we start.
-fn clean_env(cmd: &mut Command) {
-    for var in [
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTFLAGS",
-    ] {
-        cmd.env_remove(var);
-    }
-}
-
 fn assert_manifest(path: &Path, arch: Option<&str>, expected: &str) {
     let raw = raw_manifest(path, arch);
     assert_eq!(

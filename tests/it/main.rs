@@ -3,9 +3,14 @@
 // A failed unwrap is a failed test, with the location in the message.
 #![allow(clippy::unwrap_used)]
 
+mod advisory_db;
 mod build_helper;
+mod cargo_audit;
 mod cli;
 mod http;
+mod reports;
 mod roundtrip;
 mod samples;
+mod scan;
 mod support;
+mod yanked;

@@ -1,7 +1,7 @@
 //! Every committed sample binary, read by our reader and checked against the reference reader
 //! and against golden snapshots of `binaudit show` (update with `BINAUDIT_UPDATE_SNAPSHOTS=1`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::support::*;
@@ -109,39 +109,6 @@ fn reference_reader_gives_identical_bytes() {
     }
     // rust-audit-info cannot read universal Mach-O files at all; each of our slices equals the
     // thin build for that architecture instead (checked in cli.rs).
-}
-
-fn check_snapshot(file: &str, actual: &str) {
-    let path: PathBuf = repo_root().join("tests/snapshots").join(file);
-    if std::env::var_os("BINAUDIT_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with BINAUDIT_UPDATE_SNAPSHOTS=1 to create it",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs (BINAUDIT_UPDATE_SNAPSHOTS=1 updates it):\n{}",
-        path.display(),
-        first_difference(&expected, actual)
-    );
-}
-
-fn first_difference(a: &str, b: &str) -> String {
-    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
-        if x != y {
-            return format!("line {}:\n- {x}\n+ {y}", i + 1);
-        }
-    }
-    format!(
-        "lengths differ: {} vs {} lines",
-        a.lines().count(),
-        b.lines().count()
-    )
 }
 
 fn show_all(extra: &[&str]) -> String {

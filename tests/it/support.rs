@@ -116,3 +116,67 @@ pub fn raw_manifest(path: &Path, arch: Option<&str>) -> Vec<u8> {
     );
     out
 }
+
+/// Compares `actual` with the golden file `tests/snapshots/{file}`, or rewrites the file when
+/// `BINAUDIT_UPDATE_SNAPSHOTS` is set.
+pub fn check_snapshot(file: &str, actual: &str) {
+    let path: PathBuf = repo_root().join("tests/snapshots").join(file);
+    if std::env::var_os("BINAUDIT_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with BINAUDIT_UPDATE_SNAPSHOTS=1 to create it",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs (BINAUDIT_UPDATE_SNAPSHOTS=1 updates it):\n{}",
+        path.display(),
+        first_difference(&expected, actual)
+    );
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            return format!("line {}:\n- {x}\n+ {y}", i + 1);
+        }
+    }
+    format!(
+        "lengths differ: {} vs {} lines",
+        a.lines().count(),
+        b.lines().count()
+    )
+}
+
+/// Whether a Python module can be imported (`python3 -c "import …"`), with [`require_tool`]'s
+/// rule: missing in CI fails, elsewhere skips naming the pip package that provides it.
+pub fn require_python_module(module: &str, pip_package: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("the Python module `{module}` is required in CI but is not installed (.ci/install installs {pip_package})");
+        }
+        eprintln!("skipped: the Python module `{module}` is not installed; `python3 -m pip install '{pip_package}'`");
+    }
+    ok
+}
+
+/// Keeps the outer `cargo test` environment from leaking into a cargo a test starts.
+pub fn clean_env(cmd: &mut Command) {
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTFLAGS",
+    ] {
+        cmd.env_remove(var);
+    }
+}

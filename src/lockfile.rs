@@ -1,0 +1,125 @@
+//! `Cargo.lock` as an audit input: every package it pins, with its dependency edges.
+//!
+//! A lock file has no root and no build/runtime split, and lists every platform's packages, so
+//! its audit over-reports compared to a binary's manifest; reports say it is a lock file.
+
+use std::path::Path;
+
+use linker_section::{DependencyKind, Package, Source};
+
+/// Why a lock file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockfileError {
+    #[error("cannot read: {0}")]
+    Read(std::io::Error),
+    #[error("not a valid Cargo.lock: {0}")]
+    Parse(String),
+}
+
+/// Whether a path names a lock file (by name: `Cargo.lock` or `*.lock`).
+pub fn looks_like_lockfile(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "lock")
+}
+
+/// The packages a lock file pins, sorted by name and version, with dependency indices.
+pub fn load(path: &Path) -> Result<Vec<Package>, LockfileError> {
+    let text = std::fs::read_to_string(path).map_err(LockfileError::Read)?;
+    parse(&text)
+}
+
+/// Parses lock-file text.
+pub fn parse(text: &str) -> Result<Vec<Package>, LockfileError> {
+    let lock: cargo_lock::Lockfile = text
+        .parse()
+        .map_err(|e: cargo_lock::Error| LockfileError::Parse(e.to_string()))?;
+    let mut pkgs: Vec<&cargo_lock::Package> = lock.packages.iter().collect();
+    pkgs.sort_by(|a, b| {
+        a.name
+            .as_str()
+            .cmp(b.name.as_str())
+            .then_with(|| a.version.cmp(&b.version))
+    });
+    let index_of = |name: &str, version: Option<&semver::Version>| {
+        pkgs.iter()
+            .position(|p| p.name.as_str() == name && version.is_none_or(|v| &p.version == v))
+    };
+    let mut out = Vec::with_capacity(pkgs.len());
+    for p in &pkgs {
+        let mut dependencies: Vec<usize> = p
+            .dependencies
+            .iter()
+            .filter_map(|d| index_of(d.name.as_str(), Some(&d.version)))
+            .collect();
+        dependencies.sort_unstable();
+        dependencies.dedup();
+        out.push(Package {
+            name: p.name.as_str().to_owned(),
+            version: p.version.clone(),
+            source: match &p.source {
+                None => Source::Local,
+                Some(s) if s.is_default_registry() => Source::CratesIo,
+                Some(s) if s.is_git() => Source::Git,
+                Some(_) => Source::Registry,
+            },
+            kind: DependencyKind::Runtime,
+            dependencies,
+            root: false,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"
+version = 4
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["smallvec", "time"]
+
+[[package]]
+name = "smallvec"
+version = "1.6.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "fe0f37c9e8f3c5a4a66ad655a93c74daac4ad00c441533bf5c6e7990bb42604e"
+
+[[package]]
+name = "time"
+version = "0.1.0"
+source = "git+https://example.org/time#0123456789abcdef0123456789abcdef01234567"
+"#;
+
+    #[test]
+    fn packages_sources_and_edges() {
+        let p = parse(LOCK).unwrap();
+        let names: Vec<_> = p
+            .iter()
+            .map(|p| (p.name.as_str(), p.source.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [("app", "local"), ("smallvec", "crates.io"), ("time", "git")]
+        );
+        assert_eq!(p[0].dependencies, [1, 2]);
+    }
+
+    #[test]
+    fn garbage_is_a_parse_error() {
+        assert!(matches!(
+            parse("[[package]]\nname = 3"),
+            Err(LockfileError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn lock_files_are_recognised_by_name() {
+        assert!(looks_like_lockfile(Path::new("x/Cargo.lock")));
+        assert!(!looks_like_lockfile(Path::new("x/app")));
+    }
+}
