@@ -50,6 +50,9 @@ pub enum InputOutcome<'db> {
     },
     /// A readable file that is not an executable, object file or lock file.
     NotExecutable,
+    /// A valid executable with no manifest and no sign of being a Rust program: counted, not
+    /// an error.
+    NotRust { format: ContainerFormat },
     /// The input could not be read or parsed at all.
     Error(String),
 }
@@ -63,9 +66,56 @@ pub enum InputKind {
 
 #[derive(Debug, Clone)]
 pub struct AuditedInput<'db> {
+    /// What to call the input: a file path, `IMAGE:/path/in/image`, or `/proc/PID/exe`.
     pub path: PathBuf,
     pub kind: InputKind,
+    /// Where the input came from, beyond its path.
+    pub origin: Origin,
     pub outcome: InputOutcome<'db>,
+}
+
+/// Where an audited binary was found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// A file given or found on this machine.
+    #[default]
+    File,
+    /// A file `cargo install` put in `$CARGO_HOME/bin`, as its install records say.
+    Installed(Installed),
+    /// A file inside a container image.
+    Image {
+        /// The image reference (tag) or file name.
+        image: String,
+        /// Digest of the layer that introduced the file.
+        layer: String,
+        /// Path inside the image.
+        path: String,
+    },
+    /// The binary of running processes (one entry per process running it).
+    Processes(Vec<RunningProcess>),
+}
+
+/// What `cargo install` recorded for a binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    pub name: String,
+    pub version: String,
+    /// The source id as cargo wrote it.
+    pub source: String,
+    /// The command that upgrades it (and embeds a manifest).
+    pub upgrade: String,
+}
+
+/// One process running an audited binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningProcess {
+    pub pid: u32,
+    pub cmdline: String,
+    /// The path the process was started from.
+    pub exe: PathBuf,
+    /// `None` when the file at `exe` is still the one running; else what happened to it
+    /// ("deleted" or "replaced on disk"): the process still runs the old code.
+    pub changed: Option<String>,
 }
 
 /// What the database was, for the report header and machine formats.
@@ -99,6 +149,9 @@ pub enum DenyKind {
     Unsound,
     Notice,
     Yanked,
+    /// Results that are not complete: packages recovered from panic-message paths, or a binary
+    /// without a manifest audited without the fallback.
+    Incomplete,
     /// Every warning kind, including unknown informational kinds and incomplete results.
     Warnings,
 }
@@ -110,6 +163,7 @@ impl DenyKind {
             "unsound" => DenyKind::Unsound,
             "notice" => DenyKind::Notice,
             "yanked" => DenyKind::Yanked,
+            "incomplete" => DenyKind::Incomplete,
             "warnings" => DenyKind::Warnings,
             _ => return None,
         })
@@ -136,6 +190,10 @@ impl Policy {
 
     pub fn yanked_fails(&self) -> bool {
         self.deny.contains(&DenyKind::Yanked) || self.deny.contains(&DenyKind::Warnings)
+    }
+
+    pub fn incomplete_fails(&self) -> bool {
+        self.deny.contains(&DenyKind::Incomplete) || self.deny.contains(&DenyKind::Warnings)
     }
 }
 
@@ -166,6 +224,10 @@ pub struct Summary {
     pub errors: usize,
     /// Readable files that are not binaries.
     pub not_executable: usize,
+    /// Executables without a manifest and without any sign of Rust.
+    pub not_rust: usize,
+    /// Audited units whose package list is incomplete (recovered, or no manifest at all).
+    pub incomplete: usize,
     /// Findings that fail the audit under the policy.
     pub failing: usize,
 }
@@ -177,6 +239,7 @@ impl AuditReport<'_> {
         for input in &self.inputs {
             match &input.outcome {
                 InputOutcome::NotExecutable => s.not_executable += 1,
+                InputOutcome::NotRust { .. } => s.not_rust += 1,
                 InputOutcome::Error(_) => s.errors += 1,
                 InputOutcome::Audited { units, .. } => {
                     match input.kind {
@@ -186,6 +249,11 @@ impl AuditReport<'_> {
                     for unit in units {
                         if unit.error.is_some() {
                             s.errors += 1;
+                        } else if unit.completeness != Completeness::Complete {
+                            s.incomplete += 1;
+                            if self.policy.incomplete_fails() {
+                                s.failing += 1;
+                            }
                         }
                         for f in &unit.matches.findings {
                             let Some(p) = unit.packages.get(f.package) else {

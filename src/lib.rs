@@ -21,6 +21,8 @@ pub mod decode;
 pub mod extract;
 pub mod lockfile;
 pub mod matching;
+pub mod recover;
 pub mod report;
 pub mod scan;
+pub mod targets;
 pub mod yanked;

@@ -1,71 +1,375 @@
-//! The audit pipeline: paths in, [`AuditReport`] out.
+//! The audit pipeline: inputs in, [`AuditReport`] out.
 //!
-//! Each input is inspected ([`crate::binary`]) or parsed as a lock file ([`crate::lockfile`]),
-//! every architecture image is matched against the database ([`crate::matching`]) with the
-//! platform its headers declare, and the yanked status of all crates.io packages is checked
-//! once for the whole run. Inputs are independent and processed in parallel; the report keeps
-//! the order they were given in. A failure on one input is recorded on that input only.
+//! Each input — a file, a file inside a container image, the binary of a running process — is
+//! inspected ([`crate::binary`]) or parsed as a lock file ([`crate::lockfile`]). An image without
+//! a manifest falls back to the crate paths its panic messages embed ([`crate::recover`]),
+//! marked incomplete; an executable with no manifest and no sign of Rust is counted as not Rust.
+//! Every architecture image is matched ([`crate::matching`]) with the platform its headers
+//! declare, and the yanked status of all crates.io packages is checked once for the whole run.
+//! A failure on one input is recorded on that input only.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use linker_section::{Package, Source};
+use linker_section::{DependencyKind, Package, Source};
 
 use crate::advisory::db::Database;
 use crate::audit::{
-    AuditReport, AuditedInput, AuditedUnit, DatabaseSummary, InputKind, InputOutcome, Policy,
-    YankStatus,
+    AuditReport, AuditedInput, AuditedUnit, DatabaseSummary, InputKind, InputOutcome, Origin,
+    Policy, YankStatus,
 };
-use crate::binary::{inspect_path, Completeness, ImageManifest};
+use crate::binary::{
+    inspect, inspect_path, BinaryReport, Completeness, ImageManifest, InspectError,
+};
 use crate::decode::Limits;
 use crate::extract::{ContainerFormat, Image};
 use crate::matching::{match_packages, MatchOptions, Matches, ObjectFamily, PackageRef, Platform};
+use crate::recover::{recover_from_read, recover_from_slice, Recovered};
 use crate::yanked::YankChecker;
 
 /// What a scan needs besides its inputs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub limits: Limits,
     /// Advisory ids or aliases reported as ignored.
     pub ignore: Vec<String>,
     pub policy: Policy,
+    /// Recover packages from panic-message paths when a binary has no manifest.
+    pub fallback: bool,
 }
 
-/// Audits every path. `yank` is `None` when the yanked check is off.
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            limits: Limits::default(),
+            ignore: Vec::new(),
+            policy: Policy::default(),
+            fallback: true,
+        }
+    }
+}
+
+/// Where the recovery reads from.
+enum Bytes<'a> {
+    File(&'a Path),
+    Memory(&'a [u8]),
+}
+
+/// Audits inputs one at a time (from any thread) against one database.
+#[derive(Debug)]
+pub struct Auditor<'db> {
+    db: &'db Database,
+    opts: ScanOptions,
+    match_opts: MatchOptions,
+}
+
+impl<'db> Auditor<'db> {
+    pub fn new(db: &'db Database, opts: ScanOptions) -> Self {
+        let match_opts = MatchOptions {
+            ignore: opts.ignore.clone(),
+        };
+        Auditor {
+            db,
+            opts,
+            match_opts,
+        }
+    }
+
+    pub fn options(&self) -> &ScanOptions {
+        &self.opts
+    }
+
+    /// Audits a file on disk (a binary or a lock file).
+    pub fn audit_file(&self, path: &Path, origin: Origin) -> AuditedInput<'db> {
+        if crate::lockfile::looks_like_lockfile(path) {
+            let outcome = match crate::lockfile::load(path) {
+                Ok(packages) => InputOutcome::Audited {
+                    format: None,
+                    units: vec![self.unit(
+                        None,
+                        Platform::default(),
+                        Completeness::Complete,
+                        Some("Cargo.lock".into()),
+                        packages,
+                        None,
+                    )],
+                },
+                Err(e) => InputOutcome::Error(e.to_string()),
+            };
+            return AuditedInput {
+                path: path.to_owned(),
+                kind: InputKind::LockFile,
+                origin,
+                outcome,
+            };
+        }
+        let result = inspect_path(path, &self.opts.limits);
+        self.audit_inspected(path.to_owned(), result, Bytes::File(path), origin)
+    }
+
+    /// Audits a binary held in memory (a file inside a container image).
+    pub fn audit_bytes(&self, name: PathBuf, data: &[u8], origin: Origin) -> AuditedInput<'db> {
+        let result = inspect(data, &self.opts.limits);
+        self.audit_inspected(name, result, Bytes::Memory(data), origin)
+    }
+
+    fn audit_inspected(
+        &self,
+        path: PathBuf,
+        result: Result<BinaryReport, InspectError>,
+        bytes: Bytes<'_>,
+        origin: Origin,
+    ) -> AuditedInput<'db> {
+        let outcome = match result {
+            Err(e) if e.is_not_executable() => InputOutcome::NotExecutable,
+            Err(e) => InputOutcome::Error(e.to_string()),
+            Ok(report) => self.audit_report(report, bytes, &origin),
+        };
+        AuditedInput {
+            path,
+            kind: InputKind::Binary,
+            origin,
+            outcome,
+        }
+    }
+
+    fn audit_report(
+        &self,
+        report: BinaryReport,
+        bytes: Bytes<'_>,
+        origin: &Origin,
+    ) -> InputOutcome<'db> {
+        let format = report.format;
+        let family = family_of(format);
+        let any_missing = report
+            .images
+            .iter()
+            .any(|r| matches!(r.manifest, ImageManifest::Missing));
+        // One recovery pass per file, shared by its images without a manifest.
+        let recovered: Option<Result<Recovered, String>> = (any_missing && self.opts.fallback)
+            .then(|| match bytes {
+                Bytes::File(p) => std::fs::File::open(p)
+                    .and_then(|f| recover_from_read(f, u64::MAX))
+                    .map_err(|e| format!("cannot read the file to recover packages: {e}")),
+                Bytes::Memory(d) => Ok(recover_from_slice(d)),
+            });
+        let installed = match origin {
+            Origin::Installed(i) => Some(i),
+            _ => None,
+        };
+        let all_missing = report
+            .images
+            .iter()
+            .all(|r| matches!(r.manifest, ImageManifest::Missing));
+        if all_missing && installed.is_none() {
+            if let Some(Ok(r)) = &recovered {
+                if !r.rust_evidence && r.packages.is_empty() {
+                    return InputOutcome::NotRust { format };
+                }
+            }
+        }
+        let units = report
+            .images
+            .into_iter()
+            .map(|r| {
+                let mut platform = platform_of(&r.image);
+                platform.family = Some(family);
+                match r.manifest {
+                    ImageManifest::Found { section, decoded } => {
+                        let packages = decoded.manifest.packages().to_vec();
+                        self.unit(
+                            Some(r.image),
+                            platform,
+                            Completeness::Complete,
+                            Some(section.to_owned()),
+                            packages,
+                            None,
+                        )
+                    }
+                    ImageManifest::Invalid { section, error } => {
+                        let why = format!("unreadable manifest in section {section}: {error}");
+                        self.unit(
+                            Some(r.image),
+                            platform,
+                            Completeness::None,
+                            Some(section.to_owned()),
+                            Vec::new(),
+                            Some(why),
+                        )
+                    }
+                    ImageManifest::Missing => match &recovered {
+                        None => self.unit(
+                            Some(r.image),
+                            platform,
+                            Completeness::None,
+                            None,
+                            install_root(installed),
+                            None,
+                        ),
+                        Some(Err(e)) => self.unit(
+                            Some(r.image),
+                            platform,
+                            Completeness::None,
+                            None,
+                            Vec::new(),
+                            Some(e.clone()),
+                        ),
+                        Some(Ok(rec)) => {
+                            let mut packages = install_root(installed);
+                            for (name, version) in &rec.packages {
+                                if !packages
+                                    .iter()
+                                    .any(|p| &p.name == name && &p.version == version)
+                                {
+                                    packages.push(recovered_package(name, version));
+                                }
+                            }
+                            let evidence = if installed.is_some() {
+                                "panic-message paths and cargo install records"
+                            } else {
+                                "panic-message paths"
+                            };
+                            self.unit(
+                                Some(r.image),
+                                platform,
+                                Completeness::Recovered,
+                                Some(evidence.into()),
+                                packages,
+                                None,
+                            )
+                        }
+                    },
+                }
+            })
+            .collect();
+        InputOutcome::Audited {
+            format: Some(format),
+            units,
+        }
+    }
+
+    fn unit(
+        &self,
+        image: Option<Image>,
+        platform: Platform,
+        completeness: Completeness,
+        evidence: Option<String>,
+        packages: Vec<Package>,
+        error: Option<String>,
+    ) -> AuditedUnit<'db> {
+        let matches: Matches<'db> = {
+            let refs: Vec<PackageRef<'_>> = packages
+                .iter()
+                .map(|p| PackageRef {
+                    name: &p.name,
+                    version: &p.version,
+                    source: &p.source,
+                    kind: p.kind,
+                })
+                .collect();
+            let db = self.db;
+            match_packages(&refs, &platform, &self.match_opts, |name| {
+                db.advisories_for(name)
+            })
+        };
+        AuditedUnit {
+            image,
+            platform,
+            completeness,
+            evidence,
+            packages,
+            matches,
+            yanked: Vec::new(),
+            error,
+        }
+    }
+
+    /// Checks yanked status for the whole run and assembles the report.
+    pub fn finish(
+        &self,
+        mut inputs: Vec<AuditedInput<'db>>,
+        yank: Option<&YankChecker>,
+    ) -> AuditReport<'db> {
+        if let Some(checker) = yank {
+            check_yanked(&mut inputs, checker);
+        }
+        AuditReport {
+            inputs,
+            database: database_summary(self.db),
+            policy: self.opts.policy.clone(),
+            yanked_checked: yank.is_some(),
+        }
+    }
+}
+
+/// The root crate `cargo install` recorded, as a package (it is what the binary was built from).
+fn install_root(installed: Option<&crate::audit::Installed>) -> Vec<Package> {
+    let Some(i) = installed else {
+        return Vec::new();
+    };
+    let Ok(version) = semver::Version::parse(&i.version) else {
+        return Vec::new();
+    };
+    let crates_io = i
+        .source
+        .starts_with("registry+https://github.com/rust-lang/crates.io-index")
+        || i.source.starts_with("sparse+https://index.crates.io/");
+    vec![Package {
+        name: i.name.clone(),
+        version,
+        source: if crates_io {
+            Source::CratesIo
+        } else {
+            Source::Other(i.source.split('+').next().unwrap_or("").to_owned())
+        },
+        kind: DependencyKind::Runtime,
+        dependencies: Vec::new(),
+        root: true,
+    }]
+}
+
+/// A package seen in a crates.io registry path: assumed to be the crates.io crate, runtime.
+fn recovered_package(name: &str, version: &semver::Version) -> Package {
+    Package {
+        name: name.to_owned(),
+        version: version.clone(),
+        source: Source::CratesIo,
+        kind: DependencyKind::Runtime,
+        dependencies: Vec::new(),
+        root: false,
+    }
+}
+
+/// Audits every path (files given on the command line), in parallel, in the order given.
 pub fn audit_paths<'db>(
     paths: &[PathBuf],
     db: &'db Database,
     yank: Option<&YankChecker>,
     opts: &ScanOptions,
 ) -> AuditReport<'db> {
-    let match_opts = MatchOptions {
-        ignore: opts.ignore.clone(),
-    };
-    let mut inputs: Vec<Option<AuditedInput<'db>>> = (0..paths.len()).map(|_| None).collect();
+    let auditor = Auditor::new(db, opts.clone());
+    let inputs = parallel_map(paths, |p| auditor.audit_file(p, Origin::File));
+    auditor.finish(inputs, yank)
+}
+
+/// Applies `f` to every item on all cores, keeping the order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(paths.len().max(1));
-    let chunk = paths.len().div_ceil(workers).max(1);
+        .min(items.len().max(1));
+    let chunk = items.len().div_ceil(workers).max(1);
     std::thread::scope(|s| {
-        for (slots, chunk_paths) in inputs.chunks_mut(chunk).zip(paths.chunks(chunk)) {
-            let match_opts = &match_opts;
+        for (slots, chunk_items) in out.chunks_mut(chunk).zip(items.chunks(chunk)) {
+            let f = &f;
             s.spawn(move || {
-                for (slot, path) in slots.iter_mut().zip(chunk_paths) {
-                    *slot = Some(audit_one(path, db, match_opts, &opts.limits));
+                for (slot, item) in slots.iter_mut().zip(chunk_items) {
+                    *slot = Some(f(item));
                 }
             });
         }
     });
-    let mut inputs: Vec<AuditedInput<'db>> = inputs.into_iter().flatten().collect();
-    if let Some(checker) = yank {
-        check_yanked(&mut inputs, checker);
-    }
-    AuditReport {
-        inputs,
-        database: database_summary(db),
-        policy: opts.policy.clone(),
-        yanked_checked: yank.is_some(),
-    }
+    out.into_iter().flatten().collect()
 }
 
 /// The report header's view of the database.
@@ -75,74 +379,6 @@ pub fn database_summary(db: &Database) -> DatabaseSummary {
         path: info.path.clone(),
         advisories: info.advisory_count,
         last_updated: info.last_updated().map(|d| d.to_string()),
-    }
-}
-
-fn audit_one<'db>(
-    path: &Path,
-    db: &'db Database,
-    match_opts: &MatchOptions,
-    limits: &Limits,
-) -> AuditedInput<'db> {
-    if crate::lockfile::looks_like_lockfile(path) {
-        let outcome = match crate::lockfile::load(path) {
-            Ok(packages) => InputOutcome::Audited {
-                format: None,
-                units: vec![unit(
-                    None,
-                    Platform::default(),
-                    Completeness::Complete,
-                    Some("Cargo.lock".into()),
-                    packages,
-                    None,
-                    db,
-                    match_opts,
-                )],
-            },
-            Err(e) => InputOutcome::Error(e.to_string()),
-        };
-        return AuditedInput {
-            path: path.to_owned(),
-            kind: InputKind::LockFile,
-            outcome,
-        };
-    }
-    let outcome = match inspect_path(path, limits) {
-        Err(e) if e.is_not_executable() => InputOutcome::NotExecutable,
-        Err(e) => InputOutcome::Error(e.to_string()),
-        Ok(report) => {
-            let units = report
-                .images
-                .into_iter()
-                .map(|r| {
-                    let mut platform = platform_of(&r.image);
-                    platform.family = Some(family_of(report.format));
-                    match r.manifest {
-                        ImageManifest::Found { section, decoded } => {
-                            let packages = decoded.manifest.packages().to_vec();
-                            unit(Some(r.image), platform, Completeness::Complete, Some(section.to_owned()), packages, None, db, match_opts)
-                        }
-                        ImageManifest::Missing => {
-                            let why = "no dependency manifest (no .dep-v0 section): rebuild with `cargo binaudit build`";
-                            unit(Some(r.image), platform, Completeness::None, None, Vec::new(), Some(why.to_owned()), db, match_opts)
-                        }
-                        ImageManifest::Invalid { section, error } => {
-                            let why = format!("unreadable manifest in section {section}: {error}");
-                            unit(Some(r.image), platform, Completeness::None, Some(section.to_owned()), Vec::new(), Some(why), db, match_opts)
-                        }
-                    }
-                })
-                .collect();
-            InputOutcome::Audited {
-                format: Some(report.format),
-                units,
-            }
-        }
-    };
-    AuditedInput {
-        path: path.to_owned(),
-        kind: InputKind::Binary,
-        outcome,
     }
 }
 
@@ -177,56 +413,23 @@ fn family_of(format: ContainerFormat) -> ObjectFamily {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // one constructor call site per outcome; a struct would only rename them
-fn unit<'db>(
-    image: Option<Image>,
-    platform: Platform,
-    completeness: Completeness,
-    evidence: Option<String>,
-    packages: Vec<Package>,
-    error: Option<String>,
-    db: &'db Database,
-    match_opts: &MatchOptions,
-) -> AuditedUnit<'db> {
-    let matches: Matches<'db> = {
-        let refs: Vec<PackageRef<'_>> = packages
-            .iter()
-            .map(|p| PackageRef {
-                name: &p.name,
-                version: &p.version,
-                source: &p.source,
-                kind: p.kind,
-            })
-            .collect();
-        match_packages(&refs, &platform, match_opts, |name| db.advisories_for(name))
-    };
-    AuditedUnit {
-        image,
-        platform,
-        completeness,
-        evidence,
-        packages,
-        matches,
-        yanked: Vec::new(),
-        error,
-    }
-}
-
 /// One yanked query for every distinct crates.io package of the run.
 fn check_yanked(inputs: &mut [AuditedInput<'_>], checker: &YankChecker) {
     let mut wanted: Vec<(String, semver::Version)> = Vec::new();
     let mut seen: HashMap<(String, semver::Version), usize> = HashMap::new();
-    for_each_unit(inputs, |u| {
-        for p in &u.packages {
-            if p.source == Source::CratesIo {
-                let key = (p.name.clone(), p.version.clone());
-                if !seen.contains_key(&key) {
-                    seen.insert(key.clone(), wanted.len());
-                    wanted.push(key);
+    for input in inputs.iter() {
+        if let InputOutcome::Audited { units, .. } = &input.outcome {
+            for p in units.iter().flat_map(|u| &u.packages) {
+                if p.source == Source::CratesIo {
+                    let key = (p.name.clone(), p.version.clone());
+                    if !seen.contains_key(&key) {
+                        seen.insert(key.clone(), wanted.len());
+                        wanted.push(key);
+                    }
                 }
             }
         }
-    });
+    }
     let query: Vec<(&str, &semver::Version)> =
         wanted.iter().map(|(n, v)| (n.as_str(), v)).collect();
     let answers = checker.check(&query);
@@ -246,14 +449,6 @@ fn check_yanked(inputs: &mut [AuditedInput<'_>], checker: &YankChecker) {
                     })
                     .collect();
             }
-        }
-    }
-}
-
-fn for_each_unit(inputs: &[AuditedInput<'_>], mut f: impl FnMut(&AuditedUnit<'_>)) {
-    for input in inputs {
-        if let InputOutcome::Audited { units, .. } = &input.outcome {
-            units.iter().for_each(&mut f);
         }
     }
 }

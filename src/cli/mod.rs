@@ -4,6 +4,7 @@
 
 mod scan;
 mod show;
+mod targets;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -70,6 +70,9 @@ pub struct AuditArgs {
     /// Leave build-only dependencies (build scripts, proc-macros) out of the findings.
     #[arg(long)]
     pub no_build_deps: bool,
+    /// For binaries without a manifest, do not recover crates from panic-message paths.
+    #[arg(long)]
+    pub no_fallback: bool,
     /// Configuration file in cargo-audit's audit.toml format
     /// [default: .cargo/audit.toml here or in a parent, else $CARGO_HOME/audit.toml].
     #[arg(long, value_name = "FILE")]
@@ -93,6 +96,18 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
+    /// Also audit the binaries of running processes (Linux).
+    #[arg(long)]
+    processes: bool,
+    /// Follow symbolic links while walking directories (loops are detected).
+    #[arg(long)]
+    follow_links: bool,
+    /// For multi-platform container images: the platform to audit, e.g. linux/arm64.
+    #[arg(long, value_name = "OS/ARCH")]
+    platform: Option<String>,
+    /// Do not show the progress line on stderr.
+    #[arg(long)]
+    no_progress: bool,
     /// Colour in terminal output (auto: only on a terminal, and never when NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -113,6 +128,7 @@ impl Default for AuditArgs {
             ignore: Vec::new(),
             severity_threshold: None,
             no_build_deps: false,
+            no_fallback: false,
             config: None,
             index_url: binaudit::yanked::CRATES_IO_INDEX.to_owned(),
             db_url: binaudit::advisory::fetch::DEFAULT_URL.to_owned(),
@@ -123,7 +139,7 @@ impl Default for AuditArgs {
 
 fn parse_deny(s: &str) -> Result<DenyKind, String> {
     DenyKind::parse(s).ok_or_else(|| {
-        format!("unknown kind {s:?}: expected unmaintained, unsound, notice, yanked or warnings")
+        format!("unknown kind {s:?}: expected unmaintained, unsound, notice, yanked, incomplete or warnings")
     })
 }
 
@@ -144,13 +160,14 @@ pub fn run(args: ScanArgs) -> ExitCode {
 }
 
 fn run_inner(args: &ScanArgs) -> anyhow::Result<u8> {
-    let paths = if args.paths.is_empty() {
-        default_paths()?
-    } else {
-        args.paths.clone()
-    };
     let prepared = Prepared::new(&args.audit)?;
-    let report = prepared.audit(&paths);
+    let target_opts = super::targets::TargetOptions {
+        follow_links: args.follow_links,
+        processes: args.processes,
+        platform: args.platform.clone(),
+        progress: !args.no_progress,
+    };
+    let report = prepared.audit_targets(&args.paths, &target_opts)?;
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -185,24 +202,6 @@ fn write_report(
             cyclonedx::write(out, report, &opts)
         }
     }
-}
-
-/// `$CARGO_HOME/bin`: what `cargo install` put on this machine.
-fn default_paths() -> anyhow::Result<Vec<PathBuf>> {
-    let dir = cargo_home()
-        .ok_or_else(|| anyhow!("no paths given and no home directory to find $CARGO_HOME/bin"))?
-        .join("bin");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("no paths given, and {} cannot be listed", dir.display()))?
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
-        .map(|e| e.path())
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        bail!("no paths given, and {} holds no files", dir.display());
-    }
-    Ok(paths)
 }
 
 /// The database, yanked checker and options, ready to audit.
@@ -291,12 +290,24 @@ impl Prepared {
             },
             ignore,
             policy,
+            fallback: !args.no_fallback,
         };
         Ok(Prepared { db, yank, opts })
     }
 
     pub fn audit(&self, paths: &[PathBuf]) -> AuditReport<'_> {
         audit_paths(paths, &self.db, self.yank.as_ref(), &self.opts)
+    }
+
+    /// Audits everything the targets name: files, directories, images, processes.
+    pub fn audit_targets(
+        &self,
+        paths: &[PathBuf],
+        opts: &super::targets::TargetOptions,
+    ) -> anyhow::Result<AuditReport<'_>> {
+        let auditor = binaudit::scan::Auditor::new(&self.db, self.opts.clone());
+        let inputs = super::targets::gather(&auditor, paths, opts)?;
+        Ok(auditor.finish(inputs, self.yank.as_ref()))
     }
 }
 

@@ -121,6 +121,7 @@ fn build(report: &AuditReport, opts: &CycloneDxOptions) -> Value {
         let path = input.path.display().to_string();
         let (format, units) = match &input.outcome {
             InputOutcome::Audited { format, units } => (format, units),
+            InputOutcome::NotRust { .. } => continue,
             InputOutcome::NotExecutable => {
                 not_audited.push(property(
                     "binaudit:not-audited",

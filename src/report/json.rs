@@ -15,14 +15,16 @@
 //! |---|---|---|
 //! | `schema` | string | always `"binaudit-audit/1"` |
 //! | `database` | object | `path` (string), `advisories` (number), `last_updated` (`"YYYY-MM-DD"` or null) |
-//! | `policy` | object | `deny` (sorted strings from `unmaintained`, `unsound`, `notice`, `yanked`, `warnings`), `severity_threshold` (`"low"`…`"critical"` or null), `exclude_build` (bool) |
+//! | `policy` | object | `deny` (sorted strings from `unmaintained`, `unsound`, `notice`, `yanked`, `incomplete`, `warnings`), `severity_threshold` (`"low"`…`"critical"` or null), `exclude_build` (bool) |
 //! | `yanked_checked` | bool | whether yanked status was looked up at all (`--no-yanked` turns it off) |
 //! | `summary` | object | counts, see below |
 //! | `inputs` | array | one object per input, sorted by path |
 //!
 //! `summary`: `binaries`, `lock_files`, `vulnerable`, `unmaintained`, `unsound`, `notice`,
 //! `other_warnings`, `yanked` (distinct crates, by name and version), `ignored`, `errors`
-//! (inputs or images that could not be audited), `not_executable`, `failing` (findings that fail
+//! (inputs or images that could not be audited), `not_executable`, `not_rust` (executables with
+//! no manifest and no sign of Rust), `incomplete` (units whose package list is recovered or
+//! unknown), `failing` (findings that fail
 //! the audit under the policy), all numbers; `exit_code` (0 clean, 1 failing findings, 2 an input
 //! could not be audited).
 //!
@@ -32,7 +34,8 @@
 //! |---|---|---|
 //! | `path` | string | as given |
 //! | `kind` | string | `"binary"` or `"lockfile"` |
-//! | `status` | string | `"audited"`, `"not-executable"` or `"error"` |
+//! | `status` | string | `"audited"`, `"not-executable"`, `"not-rust"` or `"error"` |
+//! | `origin` | object | where it was found: `{"type":"file"}`; `{"type":"installed","name","version","source","upgrade"}` (cargo's install records); `{"type":"image","image","layer","path"}` (the layer digest that added the file); `{"type":"processes","processes":[{"pid","cmdline","exe","changed"}]}` (`changed`: null, `"deleted"` or `"replaced on disk"`) |
 //! | `error` | string | why the input could not be read; only with `status: "error"` |
 //! | `format` | string or null | `"ELF"`, `"Mach-O"`, `"Mach-O universal"`, `"PE"`, `"COFF"`, `"WebAssembly"`; null for lock files and unread inputs |
 //! | `units` | array | one per architecture image (one for a thin binary or a lock file); empty unless audited |
@@ -47,7 +50,7 @@
 //! | `endian` | string or null | `"little"` or `"big"`; null for a lock file |
 //! | `kind` | string or null | `"executable"`, `"shared-library"`, `"relocatable"`, `"other"`; null for a lock file |
 //! | `completeness` | string | `"complete"` (a manifest lists every package), `"recovered"` (some may be missing), `"none"` (nothing known: nothing was checked) |
-//! | `evidence` | string or null | where the package list came from: `.dep-v0`, a legacy section name, `Cargo.lock` |
+//! | `evidence` | string or null | where the package list came from: `.dep-v0`, a legacy section name, `Cargo.lock`, `panic-message paths` (recovered) |
 //! | `error` | string | why the package list could not be read; only when it could not |
 //! | `packages` | array | `name`, `version`, `source` (`"crates.io"`, `"git"`, `"local"`, `"registry"` or verbatim), `kind` (`"runtime"`/`"build"`), `root` (bool), `dependencies` (indices into this array), `yanked` (true, false, or null when not checked or unknown) |
 //! | `findings` | array | see below, sorted by package then advisory id |
@@ -80,7 +83,7 @@ use serde::Serialize;
 
 use crate::advisory::Cvss;
 use crate::audit::{
-    AuditReport, AuditedInput, AuditedUnit, DenyKind, InputKind, InputOutcome, YankStatus,
+    AuditReport, AuditedInput, AuditedUnit, DenyKind, InputKind, InputOutcome, Origin, YankStatus,
 };
 use crate::extract::{Endian, FileKind};
 use crate::matching::{Finding, NotApplicable, PlatformMatch};
@@ -203,6 +206,7 @@ pub(crate) fn deny_kind_str(k: DenyKind) -> &'static str {
         DenyKind::Unsound => "unsound",
         DenyKind::Notice => "notice",
         DenyKind::Yanked => "yanked",
+        DenyKind::Incomplete => "incomplete",
         DenyKind::Warnings => "warnings",
     }
 }
@@ -255,6 +259,8 @@ struct SummaryJson {
     ignored: usize,
     errors: usize,
     not_executable: usize,
+    not_rust: usize,
+    incomplete: usize,
     failing: usize,
     exit_code: u8,
 }
@@ -263,7 +269,12 @@ struct SummaryJson {
 struct InputJson<'a> {
     path: String,
     kind: &'static str,
+    /// `audited`, `not-executable`, `not-rust` (a valid executable with no manifest and no sign
+    /// of Rust) or `error`.
     status: &'static str,
+    /// Where the input was found: `{"type":"file"}`, `{"type":"installed",…}`,
+    /// `{"type":"image","image","layer","path"}`, `{"type":"processes","processes":[…]}`.
+    origin: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     format: Option<&'static str>,
@@ -366,6 +377,8 @@ impl<'a> Document<'a> {
                 ignored: s.ignored,
                 errors: s.errors,
                 not_executable: s.not_executable,
+                not_rust: s.not_rust,
+                incomplete: s.incomplete,
                 failing: s.failing,
                 exit_code: report.exit_code(),
             },
@@ -377,6 +390,25 @@ impl<'a> Document<'a> {
     }
 }
 
+fn origin_json(origin: &Origin) -> serde_json::Value {
+    use serde_json::json;
+    match origin {
+        Origin::File => json!({"type": "file"}),
+        Origin::Installed(i) => json!({
+            "type": "installed", "name": i.name, "version": i.version, "source": i.source, "upgrade": i.upgrade,
+        }),
+        Origin::Image { image, layer, path } => {
+            json!({"type": "image", "image": image, "layer": layer, "path": path})
+        }
+        Origin::Processes(procs) => json!({
+            "type": "processes",
+            "processes": procs.iter().map(|p| json!({
+                "pid": p.pid, "cmdline": p.cmdline, "exe": p.exe.display().to_string(), "changed": p.changed,
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
 impl<'a> InputJson<'a> {
     fn new(report: &AuditReport<'_>, input: &'a AuditedInput<'_>) -> Self {
         let kind = match input.kind {
@@ -384,10 +416,21 @@ impl<'a> InputJson<'a> {
             InputKind::LockFile => "lockfile",
         };
         let path = input.path.display().to_string();
+        let origin = origin_json(&input.origin);
         match &input.outcome {
+            InputOutcome::NotRust { format } => InputJson {
+                path,
+                kind,
+                status: "not-rust",
+                origin,
+                error: None,
+                format: Some(format.as_str()),
+                units: Vec::new(),
+            },
             InputOutcome::NotExecutable => InputJson {
                 path,
                 kind,
+                origin,
                 status: "not-executable",
                 error: None,
                 format: None,
@@ -396,6 +439,7 @@ impl<'a> InputJson<'a> {
             InputOutcome::Error(e) => InputJson {
                 path,
                 kind,
+                origin,
                 status: "error",
                 error: Some(e),
                 format: None,
@@ -404,6 +448,7 @@ impl<'a> InputJson<'a> {
             InputOutcome::Audited { format, units } => InputJson {
                 path,
                 kind,
+                origin,
                 status: "audited",
                 error: None,
                 format: format.map(|f| f.as_str()),

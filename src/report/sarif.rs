@@ -72,6 +72,7 @@ pub fn write(out: &mut dyn Write, report: &AuditReport, opts: &SarifOptions) -> 
         let uri = path_uri(&input.path);
         let units = match &input.outcome {
             InputOutcome::Audited { units, .. } => units,
+            InputOutcome::NotRust { .. } => continue,
             InputOutcome::NotExecutable => {
                 let what = match input.kind {
                     InputKind::Binary => "not an executable or object file",

@@ -21,7 +21,9 @@ use super::json::{
 };
 use super::show::describe_image;
 use crate::advisory::{AdvisoryKind, Severity};
-use crate::audit::{AuditReport, AuditedInput, AuditedUnit, InputKind, InputOutcome, YankStatus};
+use crate::audit::{
+    AuditReport, AuditedInput, AuditedUnit, InputKind, InputOutcome, Origin, YankStatus,
+};
 use crate::binary::Completeness;
 use crate::matching::{Finding, Platform, PlatformMatch};
 
@@ -81,6 +83,19 @@ pub fn summary_line(report: &AuditReport, opts: &TerminalOptions) -> String {
             plural(unchecked, "binary", "binaries")
         ));
     }
+    let recovered = s.incomplete.saturating_sub(unchecked);
+    if recovered > 0 {
+        parts.push(format!(
+            "{} incomplete (crates recovered from panic messages, no manifest)",
+            plural(recovered, "result", "results")
+        ));
+    }
+    if s.not_rust > 0 {
+        parts.push(format!(
+            "{} not Rust programs",
+            plural(s.not_rust, "executable", "executables")
+        ));
+    }
     if unaudited > 0 {
         parts.push(format!(
             "{} could not be audited",
@@ -90,7 +105,7 @@ pub fn summary_line(report: &AuditReport, opts: &TerminalOptions) -> String {
     let line = parts.join("; ");
     if s.failing > 0 || unaudited > 0 {
         format!("{} {line}", p.paint(Style::Error, "error:"))
-    } else if !clean || unchecked > 0 {
+    } else if !clean || s.incomplete > 0 {
         format!("{} {line}", p.paint(Style::Warning, "warning:"))
     } else {
         p.paint(Style::Good, &line)
@@ -168,6 +183,7 @@ fn unaudited_and_unchecked(report: &AuditReport) -> (usize, usize) {
     for input in &report.inputs {
         match &input.outcome {
             InputOutcome::Error(_) | InputOutcome::NotExecutable => unaudited += 1,
+            InputOutcome::NotRust { .. } => {}
             InputOutcome::Audited { units, .. } => {
                 if units.iter().any(|u| u.error.is_some()) {
                     unaudited += 1;
@@ -204,6 +220,8 @@ fn write_input(
         InputOutcome::Error(e) => {
             return writeln!(out, "{path}: {} {e}", p.paint(Style::Error, "error:"));
         }
+        // Counted in the summary line; listing every non-Rust program of a directory is noise.
+        InputOutcome::NotRust { .. } => return Ok(()),
         InputOutcome::Audited { format, units } => (format, units),
     };
     let format_name = match (format, input.kind) {
@@ -222,6 +240,7 @@ fn write_input(
                 Some(image) => writeln!(out, "{path}: {}", describe_image(format_name, image))?,
                 None => writeln!(out, "{path}: {format_name}")?,
             }
+            write_origin(out, &input.origin, p)?;
             write_unit(out, report, unit, "  ", noun, p)
         }
         many => {
@@ -230,12 +249,42 @@ fn write_input(
                 "{path}: {format_name} with {} architectures",
                 many.len()
             )?;
+            write_origin(out, &input.origin, p)?;
             for unit in many {
                 match &unit.image {
                     Some(image) => writeln!(out, "  {}", describe_image("slice:", image))?,
                     None => writeln!(out, "  slice:")?,
                 }
                 write_unit(out, report, unit, "    ", noun, p)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Where the binary was found, when that is more than its path.
+fn write_origin(out: &mut dyn Write, origin: &Origin, p: Paint) -> io::Result<()> {
+    match origin {
+        Origin::File => Ok(()),
+        Origin::Installed(i) => writeln!(
+            out,
+            "  installed by `cargo install` as {} {} ({}); upgrade with `{}`",
+            i.name, i.version, i.source, i.upgrade
+        ),
+        Origin::Image { image, layer, path } => {
+            writeln!(out, "  in image {image} at {path}, added by layer {layer}")
+        }
+        Origin::Processes(procs) => {
+            for proc in procs {
+                writeln!(out, "  running as pid {}: {}", proc.pid, proc.cmdline)?;
+                if let Some(changed) = &proc.changed {
+                    let note = format!(
+                        "the file at {} was {changed} after pid {} started: the process still runs the old code",
+                        proc.exe.display(),
+                        proc.pid
+                    );
+                    writeln!(out, "    {}", p.paint(Style::Warning, &note))?;
+                }
             }
             Ok(())
         }

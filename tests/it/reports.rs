@@ -261,6 +261,7 @@ fn binary<'db>(
     AuditedInput {
         path: PathBuf::from(path),
         kind: InputKind::Binary,
+        origin: binaudit::audit::Origin::File,
         outcome: InputOutcome::Audited {
             format: Some(format),
             units,
@@ -370,6 +371,7 @@ fn full_report(db: &[Advisory]) -> AuditReport<'_> {
     let lock = AuditedInput {
         path: PathBuf::from("Cargo.lock"),
         kind: InputKind::LockFile,
+        origin: binaudit::audit::Origin::File,
         outcome: InputOutcome::Audited {
             format: None,
             units: vec![unit(
@@ -396,11 +398,13 @@ fn full_report(db: &[Advisory]) -> AuditReport<'_> {
     let not_exe = AuditedInput {
         path: PathBuf::from("README.md"),
         kind: InputKind::Binary,
+        origin: binaudit::audit::Origin::File,
         outcome: InputOutcome::NotExecutable,
     };
     let unreadable = AuditedInput {
         path: PathBuf::from("bin/gone"),
         kind: InputKind::Binary,
+        origin: binaudit::audit::Origin::File,
         outcome: InputOutcome::Error("cannot open: No such file or directory (os error 2)".into()),
     };
     // Deliberately not in path order: every format sorts.
@@ -636,6 +640,7 @@ fn summary_line_for_clean_warning_and_failing_audits() {
     below.inputs.push(AuditedInput {
         path: PathBuf::from("x"),
         kind: InputKind::Binary,
+        origin: binaudit::audit::Origin::File,
         outcome: InputOutcome::Error("cannot open: denied".into()),
     });
     assert_eq!(
@@ -646,6 +651,7 @@ fn summary_line_for_clean_warning_and_failing_audits() {
     clean_but_error.inputs.push(AuditedInput {
         path: PathBuf::from("README.md"),
         kind: InputKind::Binary,
+        origin: binaudit::audit::Origin::File,
         outcome: InputOutcome::NotExecutable,
     });
     assert_eq!(
