@@ -12,6 +12,21 @@
 //! - [`report`]: output for people and machines.
 //!
 //! The command-line program (`src/cli/`) is glue over these and owns exit codes.
+//!
+//! Reading the manifest a binary embeds, from bytes in memory:
+//!
+//! ```
+//! use binaudit::binary::{inspect_bytes, ImageManifest};
+//! use binaudit::decode::Limits;
+//!
+//! let exe = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-binaries/aarch64-linux-gnu"))?;
+//! let report = inspect_bytes(&exe, &Limits::default())?;
+//! let image = &report.images[0];
+//! assert_eq!(image.image.arch.as_str(), "aarch64");
+//! let ImageManifest::Found { decoded, .. } = &image.manifest else { panic!("no manifest") };
+//! assert!(decoded.manifest.packages().iter().any(|p| p.name == "smallvec"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod advisory;
 pub mod audit;

@@ -9,6 +9,22 @@
 //!
 //! The auditor (the `binaudit` crate) depends on this crate only for [`manifest`]; everything
 //! else here runs at build time on trusted input (cargo's and rustc's own output).
+//!
+//! Reading a manifest checks it; writing one gives the exact wire bytes back:
+//!
+//! ```
+//! use linker_section::{Manifest, ManifestError};
+//!
+//! let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true},{"name":"semver","version":"1.0.28","source":"crates.io"}],"format":1}"#;
+//! let manifest = Manifest::from_json(json)?;
+//! assert_eq!(manifest.root().map(|(_, p)| p.name.as_str()), Some("app"));
+//! assert_eq!(manifest.to_json().as_bytes(), json);
+//!
+//! // Two roots are rejected, as the format requires.
+//! let two_roots = br#"{"packages":[{"name":"a","version":"1.0.0","source":"local","root":true},{"name":"b","version":"1.0.0","source":"local","root":true}]}"#;
+//! assert!(matches!(Manifest::from_json(two_roots), Err(ManifestError::MultipleRoots { .. })));
+//! # Ok::<(), ManifestError>(())
+//! ```
 
 pub mod collect;
 pub mod driver;

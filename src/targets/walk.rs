@@ -93,6 +93,8 @@ pub struct WalkSummary {
     pub loops: u64,
     /// Other paths that could not be looked at, each reported as a [`WalkItem::Error`].
     pub errors: u64,
+    /// Mount points of kernel pseudo-filesystems (`/proc`, `/sys`, `/dev`, …) not descended into.
+    pub pseudo_filesystems: u64,
 }
 
 impl WalkSummary {
@@ -102,6 +104,7 @@ impl WalkSummary {
         self.not_binaries += other.not_binaries;
         self.special += other.special;
         self.links_skipped += other.links_skipped;
+        self.pseudo_filesystems += other.pseudo_filesystems;
         self.loops += other.loops;
         self.errors += other.errors;
     }
@@ -117,10 +120,16 @@ pub fn walk(
     opts: &WalkOptions,
     visit: &(dyn Fn(WalkItem) + Sync),
 ) -> WalkSummary {
+    let mut pseudo = pseudo_mount_points();
+    // A root named on the command line is walked even if it is one.
+    for root in roots {
+        pseudo.remove(root);
+    }
     let walker = Walker {
         follow_links: opts.follow_links,
         visit,
         queue: Queue::default(),
+        pseudo,
     };
     let mut summary = WalkSummary::default();
     let mut jobs = Vec::new();
@@ -278,6 +287,55 @@ struct Walker<'a> {
     follow_links: bool,
     visit: &'a (dyn Fn(WalkItem) + Sync),
     queue: Queue,
+    /// Where kernel pseudo-filesystems are mounted: never walked into (see
+    /// [`pseudo_mount_points`]).
+    pseudo: std::collections::HashSet<PathBuf>,
+}
+
+/// Filesystem types that hold no programs, only kernel state: walking them reads thousands of
+/// files that cannot be read or block, as `find /` and image scanners know.
+const PSEUDO_FILESYSTEMS: &[&str] = &[
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "cgroup",
+    "cgroup2",
+    "debugfs",
+    "tracefs",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "configfs",
+    "fusectl",
+    "mqueue",
+    "hugetlbfs",
+    "binfmt_misc",
+    "autofs",
+    "efivarfs",
+];
+
+/// The mount points of pseudo-filesystems, from `/proc/self/mountinfo` (empty elsewhere).
+fn pseudo_mount_points() -> std::collections::HashSet<PathBuf> {
+    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    parse_mountinfo(&text)
+}
+
+/// Each mountinfo line: `id parent major:minor root mount-point options … - fstype source …`.
+fn parse_mountinfo(text: &str) -> std::collections::HashSet<PathBuf> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split(' ');
+            let mount_point = fields.nth(4)?;
+            let (_, after) = line.split_once(" - ")?;
+            let fstype = after.split(' ').next()?;
+            // Spaces and other bytes in mount points are written as octal escapes (`\040`).
+            let unescaped = mount_point.replace("\\040", " ").replace("\\011", "\t");
+            PSEUDO_FILESYSTEMS
+                .contains(&fstype)
+                .then(|| PathBuf::from(unescaped))
+        })
+        .collect()
 }
 
 impl Walker<'_> {
@@ -394,6 +452,10 @@ impl Walker<'_> {
                 }
             };
             if file_type.is_dir() {
+                if self.pseudo.contains(&child) {
+                    summary.pseudo_filesystems += 1;
+                    continue;
+                }
                 jobs.push(Job::Dir {
                     path: child,
                     via_link: false,
@@ -544,6 +606,45 @@ mod tests {
             assert_eq!(summary.binaries, n.div_ceil(2) as u64);
             assert_eq!(summary.not_binaries, (n / 2) as u64);
         }
+    }
+
+    #[test]
+    fn pseudo_filesystems_come_from_mountinfo() {
+        let info = "22 1 0:21 / /proc rw,nosuid - proc proc rw\n\
+                    23 1 0:22 / /sys rw - sysfs sysfs rw\n\
+                    24 1 8:1 / / rw - ext4 /dev/vda rw\n\
+                    25 23 0:23 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n\
+                    26 1 0:24 / /mnt/my\\040disk rw - tmpfs tmpfs rw\n";
+        let set = parse_mountinfo(info);
+        assert!(set.contains(Path::new("/proc")) && set.contains(Path::new("/sys")));
+        assert!(set.contains(Path::new("/sys/fs/cgroup")));
+        assert!(!set.contains(Path::new("/")) && !set.contains(Path::new("/mnt/my disk")));
+    }
+
+    #[test]
+    fn walking_the_root_does_not_enter_proc() {
+        let found = std::sync::Mutex::new(Vec::new());
+        let opts = WalkOptions {
+            follow_links: false,
+            threads: 2,
+        };
+        // Only /proc's own mount matters here: walk a directory that contains it.
+        if !Path::new("/proc/self/mountinfo").exists() {
+            return;
+        }
+        let summary = walk(&[PathBuf::from("/")], &opts, &|item| {
+            if let WalkItem::Error { path, .. } = &item {
+                found.lock().unwrap().push(path.clone());
+            }
+        });
+        assert!(summary.pseudo_filesystems >= 1, "{summary:?}");
+        let errors = found.into_inner().unwrap();
+        assert!(
+            !errors
+                .iter()
+                .any(|p| p.starts_with("/proc") || p.starts_with("/sys")),
+            "{errors:?}"
+        );
     }
 
     #[test]

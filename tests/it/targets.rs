@@ -141,6 +141,7 @@ fn a_tree_is_walked_without_opening_fifos_or_sockets_or_following_links() {
                 links_skipped: 6,
                 loops: 0,
                 errors: 0,
+                pseudo_filesystems: 0,
             },
             "{threads} threads"
         );
@@ -196,6 +197,7 @@ fn following_links_finds_linked_binaries_and_reports_each_loop_once() {
                 links_skipped: 1,
                 loops: 3,
                 errors: 0,
+                pseudo_filesystems: 0,
             },
             "{threads} threads"
         );
@@ -410,6 +412,7 @@ fn decode_walk(line: &str) -> (Vec<WalkItem>, WalkSummary) {
         links_skipped: n("more", 0),
         loops: n("more", 1),
         errors: n("more", 2),
+        pseudo_filesystems: 0,
     };
     (items, summary)
 }
