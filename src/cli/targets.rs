@@ -69,9 +69,13 @@ pub fn gather<'db>(
         if show {
             let progress = &progress;
             s.spawn(move || {
-                while !progress.done.load(Ordering::Relaxed) {
+                // Drawn at least once, then every 200 ms until the scan is done.
+                loop {
                     eprint!("\r\x1b[2K{}", progress.line());
                     let _ = std::io::stderr().flush();
+                    if progress.done.load(Ordering::Relaxed) {
+                        break;
+                    }
                     std::thread::sleep(Duration::from_millis(200));
                 }
                 eprint!("\r\x1b[2K");

@@ -304,3 +304,35 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// The progress line appears on a terminal only: under a pseudo-terminal (`script`) it is
+/// drawn, through a pipe it is not.
+#[test]
+fn progress_only_on_a_terminal() {
+    if !require_tool("script", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    for i in 0..200 {
+        std::fs::copy(sample("x86_64-linux-gnu"), tree.join(format!("app{i}"))).unwrap();
+    }
+    let scan = format!(
+        "{} scan --offline --no-yanked --no-stale-warning --db {} {} >/dev/null",
+        env!("CARGO_BIN_EXE_binaudit"),
+        small_db().display(),
+        tree.display()
+    );
+    let (_, tty_out, _) = run(Command::new("script")
+        .args(["-qec", &scan, "/dev/null"])
+        .env("XDG_CACHE_HOME", dir.path().join("cache")));
+    assert!(
+        tty_out.contains("scanning:") && tty_out.contains("binaries"),
+        "{tty_out:?}"
+    );
+    let (_, _, piped_err) = run(Command::new("sh")
+        .args(["-c", &scan])
+        .env("XDG_CACHE_HOME", dir.path().join("cache")));
+    assert!(!piped_err.contains("scanning:"), "{piped_err}");
+}
