@@ -51,6 +51,7 @@ make_tree() {
       mkdir -p "$root/$s/d$i/sub"
       j=0
       for f in sample-binaries/*; do
+        [ -f "$f" ] || continue
         case "$(basename "$f")" in build.sh | README.md | *no-manifest) continue ;; esac
         j=$((j + 1))
         cp "$f" "$root/$s/d$i/sub/bin$j-$(basename "$f")"

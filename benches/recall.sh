@@ -2,7 +2,7 @@
 # Recall and precision of crate recovery from panic paths (src/recover.rs), with the embedded
 # manifest as the truth.
 #
-#   benches/recall.sh                          # ~20 minutes on 2 cores; needs crates.io access
+#   benches/recall.sh                          # ~10 minutes on 2 cores; needs crates.io access
 #   PROGRAMS="ripgrep@15.2.0" DEBUG=0 benches/recall.sh
 #
 # Each program is built twice from the same sources with the same target directory: once with
@@ -72,4 +72,4 @@ echo "Recall of panic-path recovery ($(rustc --version), $(date +%F)):"
 echo
 BINAUDIT_RECALL_CASES="$cases" BINAUDIT_RECALL_SPEED_FILES="$speed_files" \
   cargo test --release --locked --quiet --test it recover::recall_report \
-  -- --ignored --exact --nocapture 2>&1 | grep -v -E '^(running [0-9]+ test|test result:|\.*$)'
+  -- --ignored --exact --nocapture 2>&1 | grep -v -E '^(running [0-9]+ tests?|test result: .*|\.+)$'
