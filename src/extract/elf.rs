@@ -212,7 +212,7 @@ fn section_table<'data, Elf, R>(
     endian: Endianness,
     data: R,
     len: u64,
-) -> Result<SectionTable<'data, Elf, R>, ExtractError>
+) -> Result<SectionTable<'data, Elf, &'data [u8]>, ExtractError>
 where
     Elf: FileHeader<Endian = Endianness>,
     R: ReadRef<'data>,
@@ -271,19 +271,44 @@ where
             format!("the section name table index {strndx} is not below the section count {count}"),
         ));
     }
-    let table = header
-        .sections(endian, data)
+    let headers = header
+        .section_headers(endian, data)
         .map_err(|e| object_error(FORMAT, e))?;
-    let strtab = table
-        .section(object::SectionIndex(
-            usize::try_from(strndx).unwrap_or(usize::MAX),
-        ))
-        .map_err(|e| object_error(FORMAT, e))?;
-    if let Some((offset, size)) = strtab.file_range(endian) {
-        ensure_in_bounds(len, offset, size, FORMAT, "section name table")?;
+    let strtab = headers
+        .get(usize::try_from(strndx).unwrap_or(usize::MAX))
+        .ok_or_else(|| {
+            malformed(
+                FORMAT,
+                format!("no section {strndx} for the section name table"),
+            )
+        })?;
+    let Some((offset, size)) = strtab.file_range(endian) else {
+        // A name table without bytes in the file: no section has a name.
+        return Ok(SectionTable::new(headers, StringTable::default()));
+    };
+    ensure_in_bounds(len, offset, size, FORMAT, "section name table")?;
+    // The name table is read in one go, so that each name lookup is a memory access and not a
+    // read: through `ReadCache` a lazy table costs one system call per section name.
+    if size > MAX_NAME_TABLE {
+        return Err(ExtractError::LimitExceeded {
+            format: FORMAT,
+            what: "the size of the section name table",
+            value: size,
+            limit: MAX_NAME_TABLE,
+        });
     }
-    Ok(table)
+    let names: &'data [u8] =
+        data.read_bytes_at(offset, size)
+            .map_err(|()| ExtractError::Truncated {
+                format: FORMAT,
+                what: "the section name table",
+            })?;
+    Ok(SectionTable::new(headers, StringTable::new(names, 0, size)))
 }
+
+/// The largest section name table read. Real ones are kilobytes; 65,000 sections with long
+/// names stay far below this.
+pub const MAX_NAME_TABLE: u64 = 16 * 1024 * 1024;
 
 /// The program headers, checked against the file and capped before `object` reads them.
 fn program_headers<'data, Elf, R>(
