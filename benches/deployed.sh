@@ -74,9 +74,15 @@ make_image() {
   umoci unpack --rootless --image "$out:big" "$rootfs" >/dev/null 2>&1
   mkdir -p "$rootfs/rootfs/usr/local/bin" "$rootfs/rootfs/data"
   cp -r "$work/dir1/1/d1/sub/." "$rootfs/rootfs/usr/local/bin/"
-  # base64 of random bytes: compressible (~75 %), so gzip -dc does real Huffman decoding;
-  # raw random bytes would be stored uncompressed and make decompression a copy.
-  for i in $(seq 1 $((32 * scale))); do head -c $((16 << 20)) /dev/urandom | base64 -w 0 > "$rootfs/rootfs/data/blob$i"; done
+  # Real machine code (this system's shared libraries) behind a text line, so it compresses
+  # like a real image layer (LZ77 matches and Huffman codes to decode) and is not itself taken
+  # for an executable. Random bytes would be stored uncompressed and make inflating a copy.
+  # (`head` closing the pipe early is expected: `|| true` keeps pipefail from stopping the run.)
+  cat /usr/lib/x86_64-linux-gnu/*.so* 2>/dev/null | head -c $((64 << 20)) > "$work/corpus" || true
+  for i in $(seq 1 $((32 * scale))); do
+    { echo "data blob $i"; tail -c +$((i * 4096 + 1)) "$work/corpus"; cat "$work/corpus"; } 2>/dev/null |
+      head -c $((24 << 20)) > "$rootfs/rootfs/data/blob$i" || true
+  done
   umoci repack --image "$out:big" "$rootfs" >/dev/null 2>&1
   rm -rf "$rootfs"
 }
