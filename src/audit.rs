@@ -327,8 +327,8 @@ impl Summary {
             (self.vulnerable, "vulnerable"),
             (self.unsound, "unsound"),
             (self.unmaintained, "unmaintained"),
-            (self.notice, "with notices"),
-            (self.other_warnings, "with other warnings"),
+            (self.notice, "notice-flagged"),
+            (self.other_warnings, "otherwise flagged"),
             (self.yanked, "yanked"),
         ]
         .iter()
