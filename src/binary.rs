@@ -120,8 +120,7 @@ pub fn inspect_bytes(data: &[u8], limits: &Limits) -> Result<BinaryReport, Inspe
     inspect(data, limits)
 }
 
-/// Inspects any `ReadRef`: a byte slice, or a file through `object::ReadCache`.
-pub fn inspect<'data, R: ReadRef<'data>>(
+fn inspect<'data, R: ReadRef<'data>>(
     data: R,
     limits: &Limits,
 ) -> Result<BinaryReport, InspectError> {

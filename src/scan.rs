@@ -19,7 +19,7 @@ use crate::audit::{
     Policy, YankStatus,
 };
 use crate::binary::{
-    inspect, inspect_path, BinaryReport, Completeness, ImageManifest, InspectError,
+    inspect_bytes, inspect_path, BinaryReport, Completeness, ImageManifest, InspectError,
 };
 use crate::decode::Limits;
 use crate::extract::{ContainerFormat, Image};
@@ -109,7 +109,7 @@ impl<'db> Auditor<'db> {
 
     /// Audits a binary held in memory (a file inside a container image).
     pub fn audit_bytes(&self, name: PathBuf, data: &[u8], origin: Origin) -> AuditedInput<'db> {
-        let result = inspect(data, &self.opts.limits);
+        let result = inspect_bytes(data, &self.opts.limits);
         self.audit_inspected(name, result, Bytes::Memory(data), origin)
     }
 

@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
-use std::path::Path;
 
 use linker_section::{DependencyKind, Manifest, Source};
 use serde::Serialize;
@@ -350,9 +349,4 @@ pub fn write_json(out: &mut dyn Write, files: &[Inspected]) -> io::Result<()> {
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)
-}
-
-/// The path of a file, for messages.
-pub fn display(path: &Path) -> String {
-    path.display().to_string()
 }
