@@ -195,7 +195,7 @@ mod imp {
             .any(|p| fs::symlink_metadata(p).is_ok())
     }
 
-    fn cmdline(dir: &Path) -> String {
+    pub(super) fn cmdline(dir: &Path) -> String {
         let mut bytes = Vec::new();
         if let Ok(file) = fs::File::open(dir.join("cmdline")) {
             // A process that exited meanwhile leaves an empty command line, not an error.
@@ -207,6 +207,16 @@ mod imp {
         for b in &mut bytes {
             if *b == 0 {
                 *b = b' ';
+            }
+        }
+        if bytes.is_empty() {
+            // Mid-exec, or a process that cleared its arguments: name it as `ps` does.
+            if let Ok(comm) = fs::read(dir.join("comm")) {
+                let name = String::from_utf8_lossy(&comm);
+                let name = name.trim_end_matches('\n');
+                if !name.is_empty() {
+                    return format!("[{name}]");
+                }
             }
         }
         String::from_utf8_lossy(&bytes).into_owned()
@@ -238,5 +248,15 @@ mod tests {
         assert_eq!(me.state, BinaryState::Same);
         assert_eq!(me.open_path, PathBuf::from(format!("/proc/{}/exe", me.pid)));
         assert!(!me.cmdline.is_empty());
+    }
+
+    #[test]
+    fn an_empty_command_line_is_named_by_comm_as_ps_does() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cmdline"), b"").unwrap();
+        std::fs::write(dir.path().join("comm"), b"sleep-a\n").unwrap();
+        assert_eq!(imp::cmdline(dir.path()), "[sleep-a]");
+        std::fs::write(dir.path().join("cmdline"), b"/bin/x\0-v\0\0").unwrap();
+        assert_eq!(imp::cmdline(dir.path()), "/bin/x -v");
     }
 }

@@ -619,6 +619,7 @@ fn start_sleep(program: &Path, children: &mut Children) -> u32 {
             Ok(child) => {
                 let pid = child.id();
                 children.0.push(child);
+                wait_for_arguments(pid);
                 return pid;
             }
             Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
@@ -628,6 +629,18 @@ fn start_sleep(program: &Path, children: &mut Children) -> u32 {
         }
     }
     panic!("{} stayed busy", program.display());
+}
+
+/// `spawn` returns once the child's exec has begun, but the kernel publishes the new argument
+/// vector a moment later; until then `/proc/<pid>/cmdline` reads empty.
+fn wait_for_arguments(pid: u32) {
+    for _ in 0..500 {
+        if fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| !c.is_empty()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("pid {pid} never showed its arguments");
 }
 
 fn find(pid: u32) -> ProcessBinary {
