@@ -9,7 +9,7 @@
 //! `cargo metadata` resolves the whole workspace at once, so features unified across members
 //! can over-report; see ARCHITECTURE.md for how that is addressed.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,11 +69,27 @@ pub struct MetadataQuery {
 }
 
 impl MetadataQuery {
-    /// The `cargo metadata` command line this query runs.
-    pub fn command(&self) -> Command {
+    /// `cargo metadata` for this package with the forwarded flags, without feature or
+    /// platform selection: every package of the workspace's resolve.
+    pub fn base_command(&self) -> Command {
         let mut cmd = Command::new(&self.cargo);
         cmd.arg("metadata").arg("--format-version").arg("1");
         cmd.arg("--manifest-path").arg(&self.manifest_path);
+        cmd.args(&self.forwarded_args);
+        if let Some(dir) = self.manifest_path.parent() {
+            cmd.current_dir(dir);
+        }
+        // The metadata query compiles nothing, but keep our wrapper out of any rustc probes.
+        cmd.env_remove("RUSTC_WORKSPACE_WRAPPER");
+        cmd.env_remove("RUSTC_WRAPPER");
+        cmd.env_remove(crate::wrapper::ENV_WRAPPER_MODE);
+        cmd
+    }
+
+    /// The `cargo metadata` command line this query runs: the package's resolve for the
+    /// target platform and the enabled features.
+    pub fn command(&self) -> Command {
+        let mut cmd = self.base_command();
         cmd.arg("--filter-platform").arg(&self.target);
         let mut features: Vec<&str> = self.features.iter().map(String::as_str).collect();
         if let Some(i) = features.iter().position(|f| *f == "default") {
@@ -84,31 +100,29 @@ impl MetadataQuery {
         if !features.is_empty() {
             cmd.arg("--features").arg(features.join(","));
         }
-        cmd.args(&self.forwarded_args);
-        if let Some(dir) = self.manifest_path.parent() {
-            cmd.current_dir(dir);
-        }
-        // The metadata query compiles nothing, but keep our wrapper out of any rustc probes.
-        cmd.env_remove("RUSTC_WORKSPACE_WRAPPER");
-        cmd.env_remove(crate::wrapper::ENV_WRAPPER_MODE);
         cmd
     }
 
-    /// Runs `cargo metadata` and builds the manifest.
+    /// Runs `cargo metadata` and builds the manifest from cargo's resolve.
     pub fn run(&self) -> Result<Manifest, CollectError> {
-        let mut cmd = self.command();
-        let output = cmd.output().map_err(|source| CollectError::Spawn {
-            command: format!("{} metadata", self.cargo.to_string_lossy()),
-            source,
-        })?;
-        if !output.status.success() {
-            return Err(CollectError::Failed {
-                status: output.status.to_string(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            });
-        }
-        manifest_from_metadata(&output.stdout, &self.manifest_path)
+        let json = run_metadata(&mut self.command(), &self.cargo)?;
+        manifest_from_metadata(&json, &self.manifest_path)
     }
+}
+
+/// Runs a `cargo metadata` command and returns its standard output.
+pub(crate) fn run_metadata(cmd: &mut Command, cargo: &OsString) -> Result<Vec<u8>, CollectError> {
+    let output = cmd.output().map_err(|source| CollectError::Spawn {
+        command: format!("{} metadata", cargo.to_string_lossy()),
+        source,
+    })?;
+    if !output.status.success() {
+        return Err(CollectError::Failed {
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(output.stdout)
 }
 
 #[derive(Deserialize)]
@@ -118,12 +132,12 @@ struct Metadata {
 }
 
 #[derive(Deserialize)]
-struct MetaPackage {
-    name: String,
-    version: String,
-    id: String,
-    source: Option<String>,
-    manifest_path: PathBuf,
+pub(crate) struct MetaPackage {
+    pub name: String,
+    pub version: String,
+    pub id: String,
+    pub source: Option<String>,
+    pub manifest_path: PathBuf,
     #[serde(default)]
     targets: Vec<MetaTarget>,
 }
@@ -149,6 +163,9 @@ struct Node {
 #[derive(Deserialize)]
 struct NodeDep {
     pkg: String,
+    /// The name the dependent's code uses (after renaming).
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default)]
     dep_kinds: Vec<DepKindInfo>,
 }
@@ -160,7 +177,7 @@ struct DepKindInfo {
 
 /// Edge strength, weakest first; a path is as strong as its weakest edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum EdgeKind {
+pub(crate) enum EdgeKind {
     Dev,
     Build,
     Runtime,
@@ -199,102 +216,229 @@ pub fn source_from_id(source: Option<&str>) -> Source {
 /// Builds the manifest for the package whose `Cargo.toml` is `root_manifest` from
 /// `cargo metadata --format-version 1` output.
 pub fn manifest_from_metadata(json: &[u8], root_manifest: &Path) -> Result<Manifest, CollectError> {
-    let meta: Metadata =
-        serde_json::from_slice(json).map_err(|e| CollectError::Parse(e.to_string()))?;
-    let resolve = meta.resolve.ok_or(CollectError::NoResolve)?;
-    let packages: HashMap<&str, &MetaPackage> =
-        meta.packages.iter().map(|p| (p.id.as_str(), p)).collect();
-    let nodes: HashMap<&str, &Node> = resolve.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let resolved = Resolved::parse(json)?;
+    let root = resolved
+        .package_at(root_manifest)
+        .ok_or_else(|| CollectError::RootNotFound(root_manifest.to_owned()))?
+        .id
+        .clone();
+    let mut kind_of = HashMap::new();
+    resolved.reach(&root, EdgeKind::Runtime, &mut kind_of)?;
+    let mut nodes_out = Vec::with_capacity(kind_of.len());
+    for (id, kind) in &kind_of {
+        nodes_out.push(resolved.graph_package(id, *kind, &kind_of, *id == root)?);
+    }
+    assemble(nodes_out)
+}
 
-    let root = meta
-        .packages
-        .iter()
-        .find(|p| same_file(&p.manifest_path, root_manifest))
-        .ok_or_else(|| CollectError::RootNotFound(root_manifest.to_owned()))?;
-    let is_proc_macro = |id: &str| {
-        packages.get(id).is_some_and(|p| {
+/// `cargo metadata` output, indexed for walking the resolved graph.
+pub(crate) struct Resolved {
+    packages: HashMap<String, MetaPackage>,
+    nodes: HashMap<String, Node>,
+}
+
+impl Resolved {
+    pub(crate) fn parse(json: &[u8]) -> Result<Self, CollectError> {
+        let meta: Metadata =
+            serde_json::from_slice(json).map_err(|e| CollectError::Parse(e.to_string()))?;
+        let resolve = meta.resolve.ok_or(CollectError::NoResolve)?;
+        Ok(Resolved {
+            packages: meta
+                .packages
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+            nodes: resolve
+                .nodes
+                .into_iter()
+                .map(|n| (n.id.clone(), n))
+                .collect(),
+        })
+    }
+
+    /// The package whose `Cargo.toml` is `manifest` (compared as files, not strings).
+    pub(crate) fn package_at(&self, manifest: &Path) -> Option<&MetaPackage> {
+        self.packages
+            .values()
+            .find(|p| p.manifest_path == manifest)
+            .or_else(|| {
+                self.packages
+                    .values()
+                    .find(|p| same_file(&p.manifest_path, manifest))
+            })
+    }
+
+    pub(crate) fn packages(&self) -> impl Iterator<Item = &MetaPackage> {
+        self.packages.values()
+    }
+
+    fn is_proc_macro(&self, id: &str) -> bool {
+        self.packages.get(id).is_some_and(|p| {
             p.targets
                 .iter()
                 .any(|t| t.kind.iter().any(|k| k == "proc-macro"))
         })
-    };
+    }
 
-    // Breadth-first walk from the root; a package is revisited when reached through a stronger
-    // path, so each ends with the strongest kind over all paths. Dev edges are not followed.
-    let mut kind_of: HashMap<&str, EdgeKind> = HashMap::new();
-    kind_of.insert(root.id.as_str(), EdgeKind::Runtime);
-    let mut queue = VecDeque::from([root.id.as_str()]);
-    while let Some(id) = queue.pop_front() {
-        let parent_kind = kind_of[id];
-        let node = nodes
+    fn node(&self, id: &str) -> Result<&Node, CollectError> {
+        self.nodes
             .get(id)
-            .ok_or_else(|| CollectError::UnknownPackage(id.to_owned()))?;
-        for dep in &node.deps {
-            let mut edge = dep.kind();
-            if edge == EdgeKind::Dev {
-                continue;
-            }
-            // A proc-macro runs in the compiler: it and all it pulls in are build-time only.
-            if is_proc_macro(&dep.pkg) {
-                edge = edge.min(EdgeKind::Build);
-            }
-            let kind = edge.min(parent_kind);
-            let child = dep.pkg.as_str();
-            if kind_of.get(child).is_none_or(|k| kind > *k) {
-                kind_of.insert(child, kind);
-                queue.push_back(child);
+            .ok_or_else(|| CollectError::UnknownPackage(id.to_owned()))
+    }
+
+    /// The package `parent` depends on under the name `extern_name` (as rustc's `--extern`
+    /// spells it: renamed, with `-` as `_`), through a normal or build edge.
+    pub(crate) fn dependency_named(&self, parent: &str, extern_name: &str) -> Option<String> {
+        let node = self.nodes.get(parent)?;
+        node.deps
+            .iter()
+            .filter(|d| d.kind() != EdgeKind::Dev)
+            .find(|d| {
+                d.name.as_deref().map(|n| n.replace('-', "_")).as_deref() == Some(extern_name)
+            })
+            .map(|d| d.pkg.clone())
+    }
+
+    /// The build-dependencies of `parent`.
+    pub(crate) fn build_dependencies(&self, parent: &str) -> Vec<String> {
+        self.nodes.get(parent).map_or_else(Vec::new, |n| {
+            n.deps
+                .iter()
+                .filter(|d| d.kind() == EdgeKind::Build)
+                .map(|d| d.pkg.clone())
+                .collect()
+        })
+    }
+
+    /// Breadth-first walk from `start` reached with strength `kind`, recording in `kind_of`
+    /// the strongest kind over all paths (a package is revisited when reached through a
+    /// stronger one). Dev edges are not followed; a proc-macro and everything it pulls in are
+    /// build-time only, as it runs in the compiler.
+    pub(crate) fn reach(
+        &self,
+        start: &str,
+        kind: EdgeKind,
+        kind_of: &mut HashMap<String, EdgeKind>,
+    ) -> Result<(), CollectError> {
+        let kind = if self.is_proc_macro(start) {
+            kind.min(EdgeKind::Build)
+        } else {
+            kind
+        };
+        if kind_of.get(start).is_some_and(|k| *k >= kind) {
+            return Ok(());
+        }
+        kind_of.insert(start.to_owned(), kind);
+        let mut queue = VecDeque::from([start.to_owned()]);
+        while let Some(id) = queue.pop_front() {
+            let parent_kind = kind_of[&id];
+            for dep in &self.node(&id)?.deps {
+                let mut edge = dep.kind();
+                if edge == EdgeKind::Dev {
+                    continue;
+                }
+                if self.is_proc_macro(&dep.pkg) {
+                    edge = edge.min(EdgeKind::Build);
+                }
+                let kind = edge.min(parent_kind);
+                if kind_of.get(&dep.pkg).is_none_or(|k| kind > *k) {
+                    kind_of.insert(dep.pkg.clone(), kind);
+                    queue.push_back(dep.pkg.clone());
+                }
             }
         }
+        Ok(())
     }
 
-    // Sort by name, then version, then id: deterministic whatever order cargo printed.
-    let mut included: Vec<(&MetaPackage, semver::Version)> = Vec::with_capacity(kind_of.len());
-    for id in kind_of.keys() {
-        let p = packages
+    /// Package `id` as a graph node, with its resolved edges into the packages of `within`.
+    pub(crate) fn graph_package(
+        &self,
+        id: &str,
+        kind: EdgeKind,
+        within: &HashMap<String, EdgeKind>,
+        root: bool,
+    ) -> Result<GraphPackage, CollectError> {
+        let p = self
+            .packages
             .get(id)
-            .ok_or_else(|| CollectError::UnknownPackage((*id).to_owned()))?;
-        let version = semver::Version::parse(&p.version).map_err(|e| CollectError::BadVersion {
+            .ok_or_else(|| CollectError::UnknownPackage(id.to_owned()))?;
+        Ok(GraphPackage {
+            id: p.id.clone(),
             name: p.name.clone(),
             version: p.version.clone(),
+            source: source_from_id(p.source.as_deref()),
+            kind,
+            // Edges as a set: the same package can appear under several dep_kinds or renames.
+            deps: self
+                .node(id)?
+                .deps
+                .iter()
+                .filter(|d| d.kind() != EdgeKind::Dev && within.contains_key(&d.pkg))
+                .map(|d| d.pkg.clone())
+                .collect(),
+            root,
+        })
+    }
+}
+
+/// One package of an artifact's graph, before it is numbered into a [`Manifest`].
+#[derive(Debug, Clone)]
+pub(crate) struct GraphPackage {
+    /// Cargo's package id: unique, and the last sort key.
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub source: Source,
+    pub kind: EdgeKind,
+    /// Ids of the packages this one depends on; each must be in the graph.
+    pub deps: std::collections::BTreeSet<String>,
+    pub root: bool,
+}
+
+/// Numbers the packages in manifest order (name, then version, then id: deterministic
+/// whatever order they were found in) and checks the result is a valid manifest.
+pub(crate) fn assemble(nodes: Vec<GraphPackage>) -> Result<Manifest, CollectError> {
+    let mut items = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        let version = semver::Version::parse(&n.version).map_err(|e| CollectError::BadVersion {
+            name: n.name.clone(),
+            version: n.version.clone(),
             reason: e.to_string(),
         })?;
-        included.push((p, version));
+        items.push((n, version));
     }
-    included.sort_by(|(a, va), (b, vb)| {
+    items.sort_by(|(a, va), (b, vb)| {
         a.name
             .cmp(&b.name)
             .then_with(|| va.cmp(vb))
             .then_with(|| a.id.cmp(&b.id))
     });
-    let index: HashMap<&str, usize> = included
+    let index: HashMap<String, usize> = items
         .iter()
         .enumerate()
-        .map(|(i, (p, _))| (p.id.as_str(), i))
+        .map(|(i, (n, _))| (n.id.clone(), i))
         .collect();
-
-    let mut out = Vec::with_capacity(included.len());
-    for (p, version) in &included {
-        let node = nodes
-            .get(p.id.as_str())
-            .ok_or_else(|| CollectError::UnknownPackage(p.id.clone()))?;
-        // Edges as a set: the same package can appear under several dep_kinds or renames.
-        let deps: BTreeMap<usize, ()> = node
-            .deps
-            .iter()
-            .filter(|d| d.kind() != EdgeKind::Dev)
-            .filter_map(|d| index.get(d.pkg.as_str()).map(|&i| (i, ())))
-            .collect();
-        let kind = match kind_of[p.id.as_str()] {
-            EdgeKind::Runtime => DependencyKind::Runtime,
-            _ => DependencyKind::Build,
-        };
+    let mut out = Vec::with_capacity(items.len());
+    for (node, version) in items {
+        let mut deps = Vec::with_capacity(node.deps.len());
+        for d in &node.deps {
+            let i = index
+                .get(d)
+                .ok_or_else(|| CollectError::UnknownPackage(d.clone()))?;
+            deps.push(*i);
+        }
+        deps.sort_unstable();
+        deps.dedup();
         out.push(Package {
-            name: p.name.clone(),
-            version: version.clone(),
-            source: source_from_id(p.source.as_deref()),
-            kind,
-            dependencies: deps.into_keys().collect(),
-            root: p.id == root.id,
+            name: node.name,
+            version,
+            source: node.source,
+            kind: match node.kind {
+                EdgeKind::Runtime => DependencyKind::Runtime,
+                _ => DependencyKind::Build,
+            },
+            dependencies: deps,
+            root: node.root,
         });
     }
     Ok(Manifest::new(out, WRITTEN_FORMAT)?)
@@ -430,7 +574,9 @@ mod tests {
         assert!(args
             .windows(2)
             .any(|w| w == ["--filter-platform", "x86_64-unknown-linux-gnu"]));
-        assert!(args.ends_with(&["--offline".into(), "--config".into(), "net.retry=1".into()]));
+        assert!(args
+            .windows(3)
+            .any(|w| w == ["--offline", "--config", "net.retry=1"]));
 
         let q = MetadataQuery {
             features: vec![],

@@ -1,10 +1,11 @@
 //! The driver: `cargo binaudit <cargo command> …` and `binaudit build …`.
 //!
-//! It runs the real cargo with our own executable as `RUSTC_WORKSPACE_WRAPPER`. The workspace
-//! variant is deliberate: only workspace members are wrapped (dependencies compile untouched),
-//! and cargo rebuilds members when the wrapper changes, so a binary built earlier without a
-//! manifest is relinked with one. An existing workspace wrapper is chained, not replaced; an
-//! existing `RUSTC_WRAPPER` (sccache and the like) is left to cargo, which nests ours inside it.
+//! It runs the real cargo with our own executable as both `RUSTC_WRAPPER` and
+//! `RUSTC_WORKSPACE_WRAPPER`. As the rustc wrapper it sees every compilation, which is how
+//! manifests are exact (see [`crate::exact`]); as the workspace wrapper it makes cargo rebuild
+//! workspace members when it changes, so a binary built earlier without a manifest is relinked
+//! with one. The user's own wrappers (sccache and the like) are chained, not replaced: the
+//! wrapper runs them, in cargo's order, around the real rustc.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::process::{Command, ExitStatus};
 
 use crate::wrapper::{
     select_forwarded_args, ENV_ALLOW_UNSUPPORTED, ENV_ARTIFACT_LOG, ENV_CARGO_ARGS,
-    ENV_CHAINED_WRAPPER, ENV_RUSTC, ENV_WRAPPER_MODE,
+    ENV_CHAINED_RUSTC_WRAPPER, ENV_CHAINED_WRAPPER, ENV_RUSTC, ENV_SELF, ENV_WRAPPER_MODE,
 };
 
 /// Options of the build helper itself (not cargo's).
@@ -44,13 +45,31 @@ impl CargoBuild {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(cargo_args);
+        // Both wrappers: the rustc wrapper sees every compilation (dependencies too), and
+        // cargo rebuilds workspace members when their workspace wrapper changes, so a binary
+        // linked earlier without a manifest is relinked with one.
+        cmd.env("RUSTC_WRAPPER", &self.wrapper);
         cmd.env("RUSTC_WORKSPACE_WRAPPER", &self.wrapper);
+        cmd.env(ENV_SELF, &self.wrapper);
         cmd.env(ENV_WRAPPER_MODE, "1");
-        if let Some(previous) = std::env::var_os("RUSTC_WORKSPACE_WRAPPER") {
-            if !previous.is_empty() && !same_program(&previous, &self.wrapper) {
-                cmd.env(ENV_CHAINED_WRAPPER, previous);
-            }
-        }
+        cmd.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
+        cmd.env_remove("CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER");
+        let users = |vars: [&str; 2]| {
+            vars.iter()
+                .filter_map(std::env::var_os)
+                .find(|w| !w.is_empty() && !same_program(w, &self.wrapper))
+        };
+        match users([
+            "RUSTC_WORKSPACE_WRAPPER",
+            "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER",
+        ]) {
+            Some(previous) => cmd.env(ENV_CHAINED_WRAPPER, previous),
+            None => cmd.env_remove(ENV_CHAINED_WRAPPER),
+        };
+        match users(["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"]) {
+            Some(previous) => cmd.env(ENV_CHAINED_RUSTC_WRAPPER, previous),
+            None => cmd.env_remove(ENV_CHAINED_RUSTC_WRAPPER),
+        };
         let forwarded = select_forwarded_args(self.cargo_args.iter().map(OsString::as_os_str));
         cmd.env(
             ENV_CARGO_ARGS,

@@ -29,10 +29,12 @@
 pub mod collect;
 pub mod driver;
 pub mod encode;
+pub mod exact;
 pub mod link_args;
 pub mod manifest;
 pub mod object_file;
 pub mod target;
+pub mod unit;
 pub mod wrapper;
 
 pub use manifest::{DependencyKind, Manifest, ManifestError, Package, RawManifest, Source};

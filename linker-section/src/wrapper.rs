@@ -16,9 +16,11 @@ use std::process::{Command, ExitCode};
 
 use crate::collect::MetadataQuery;
 use crate::encode::compress_manifest;
+use crate::exact::{exact_manifest, Resolver};
 use crate::link_args::{detect_flavor, link_args};
 use crate::object_file::{write_object, ObjectError};
 use crate::target::TargetInfo;
+use crate::unit::UnitRecord;
 
 /// Set by the driver for the cargo it runs; its presence puts our binary in wrapper mode.
 pub const ENV_WRAPPER_MODE: &str = "BINAUDIT_WRAPPER_MODE";
@@ -32,6 +34,11 @@ pub const ENV_ALLOW_UNSUPPORTED: &str = "BINAUDIT_ALLOW_UNSUPPORTED";
 pub const ENV_ARTIFACT_LOG: &str = "BINAUDIT_ARTIFACT_LOG";
 /// The real rustc, for outer wrappers (sccache-style) that probe us as if we were the compiler.
 pub const ENV_RUSTC: &str = "BINAUDIT_RUSTC";
+/// The user's own `RUSTC_WRAPPER` (sccache and the like), which we run inside ours.
+pub const ENV_CHAINED_RUSTC_WRAPPER: &str = "BINAUDIT_CHAINED_RUSTC_WRAPPER";
+/// Our own executable as the driver gave it to cargo, to recognise ourselves when cargo nests
+/// the workspace wrapper inside the rustc wrapper (`binaudit binaudit rustc …`).
+pub const ENV_SELF: &str = "BINAUDIT_SELF";
 
 /// The parts of a rustc command line that decide whether and how we embed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -45,6 +52,9 @@ pub struct RustcArgs {
     pub extra_filename: Option<String>,
     pub features: Vec<String>,
     pub test: bool,
+    /// `--extern name=file` edges, with any `priv:`/`noprelude:` options removed. Externs
+    /// without a file (`--extern proc_macro`) come from the sysroot and are not listed.
+    pub externs: Vec<(String, PathBuf)>,
 }
 
 impl RustcArgs {
@@ -89,6 +99,12 @@ impl RustcArgs {
                 "--target" => out.target = value(),
                 "--out-dir" => out.out_dir = value().map(PathBuf::from),
                 "--test" => out.test = true,
+                "--extern" => {
+                    if let Some((name, file)) = value().as_deref().and_then(|v| v.split_once('=')) {
+                        let name = name.rsplit_once(':').map_or(name, |(_, n)| n);
+                        out.externs.push((name.to_owned(), PathBuf::from(file)));
+                    }
+                }
                 "--cfg" => {
                     if let Some(v) = value() {
                         if let Some(f) = v
@@ -155,7 +171,16 @@ pub enum EmbedError {
 
 /// Entry point for wrapper mode. `args` are everything after our own program name:
 /// the real rustc followed by its arguments.
+///
+/// Cargo runs us as `RUSTC_WRAPPER` for every compilation and, for workspace members, also as
+/// `RUSTC_WORKSPACE_WRAPPER` nested inside: `binaudit binaudit rustc …`. The outer call
+/// recognises itself and does the work of both; the member flag tells the user's own
+/// workspace wrapper, if any, where it applies.
 pub fn run(args: Vec<OsString>) -> ExitCode {
+    let (member, args) = match (args.first(), std::env::var_os(ENV_SELF)) {
+        (Some(first), Some(me)) if !me.is_empty() && *first == me => (true, &args[1..]),
+        _ => (false, &args[..]),
+    };
     let Some((first, rest)) = args.split_first() else {
         eprintln!("error: binaudit (rustc wrapper): no rustc command line given");
         return ExitCode::from(2);
@@ -163,11 +188,12 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     // An outer wrapper probing us as the compiler (`binaudit -vV`): behave as rustc.
     if first.to_string_lossy().starts_with('-') {
         let rustc = std::env::var_os(ENV_RUSTC).unwrap_or_else(|| "rustc".into());
-        return exec(Command::new(rustc).args(&args));
+        return exec(Command::new(rustc).args(args));
     }
     let rustc = first;
     let mut rustc_args: Vec<OsString> = rest.to_vec();
     let parsed = RustcArgs::parse(&rustc_args);
+    observe(&parsed);
     let primary = std::env::var_os("CARGO_PRIMARY_PACKAGE").is_some();
     let mut embedded = false;
     if primary && parsed.links_artifact() {
@@ -184,15 +210,16 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             }
         }
     }
-    let mut cmd = match std::env::var_os(ENV_CHAINED_WRAPPER).filter(|w| !w.is_empty()) {
-        Some(wrapper) => {
-            let mut c = Command::new(wrapper);
-            c.arg(rustc);
-            c
-        }
-        None => Command::new(rustc),
-    };
-    cmd.args(&rustc_args);
+    // The user's wrappers, in cargo's order: rustc wrapper outside, workspace wrapper inside.
+    let chained = |var| std::env::var_os(var).filter(|w: &OsString| !w.is_empty());
+    let mut program: Vec<OsString> = Vec::new();
+    program.extend(chained(ENV_CHAINED_RUSTC_WRAPPER));
+    if member {
+        program.extend(chained(ENV_CHAINED_WRAPPER));
+    }
+    program.push(rustc.clone());
+    let mut cmd = Command::new(&program[0]);
+    cmd.args(&program[1..]).args(&rustc_args);
     let code = exec(&mut cmd);
     if embedded && code == ExitCode::SUCCESS {
         if let Some(log) = std::env::var_os(ENV_ARTIFACT_LOG) {
@@ -200,6 +227,24 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         }
     }
     code
+}
+
+/// Writes the record of this compilation next to its outputs (see [`crate::unit`]), before
+/// rustc runs: cargo may start dependents as soon as rustc writes the crate's metadata. Best
+/// effort: a unit without a record is later treated as unobserved, which is said.
+fn observe(parsed: &RustcArgs) {
+    if let (Some(record), Some(path)) = (
+        UnitRecord::from_invocation(parsed, |k| std::env::var(k).ok()),
+        UnitRecord::path_for(parsed),
+    ) {
+        if let Err(e) = record.write(&path) {
+            eprintln!(
+                "warning: binaudit: could not record the compilation of `{}` in {}: {e}",
+                record.crate_name,
+                path.display()
+            );
+        }
+    }
 }
 
 /// Appends the artifacts this link produced to the driver's log, one line each (the path in
@@ -282,8 +327,21 @@ fn embed(rustc: &Path, args: &[OsString], parsed: &RustcArgs) -> Result<Vec<OsSt
         target: triple.clone(),
         forwarded_args: forwarded_args()?,
     };
-    let manifest = query.run().map_err(EmbedError::from)?;
-    let payload = compress_manifest(&manifest);
+    let link = UnitRecord::from_invocation(parsed, |k| std::env::var(k).ok())
+        .ok_or(EmbedError::MissingEnv("CARGO_PKG_NAME"))?;
+    let mut resolver = Resolver::new(&query, parsed.out_dir.as_deref());
+    let exact = exact_manifest(&link, &mut resolver).map_err(EmbedError::from)?;
+    if !exact.unobserved.is_empty() {
+        eprintln!(
+            "warning: binaudit: {} was linked with {} compiled before binaudit watched this \
+             target directory ({}); their dependencies are taken from cargo's resolve and may \
+             list crates that are not in it. `cargo clean` once makes every manifest exact.",
+            link.crate_name,
+            plural(exact.unobserved.len(), "crate"),
+            exact.unobserved.join(", ")
+        );
+    }
+    let payload = compress_manifest(&exact.manifest);
     let object = match write_object(&target, &payload) {
         Ok(o) => o,
         Err(e @ ObjectError::UnsupportedTarget { .. }) if allow_unsupported() => {
@@ -309,6 +367,14 @@ fn embed(rustc: &Path, args: &[OsString], parsed: &RustcArgs) -> Result<Vec<OsSt
     })?;
     let flavor = detect_flavor(&target, args);
     Ok(link_args(&target, flavor, &path))
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 fn allow_unsupported() -> bool {

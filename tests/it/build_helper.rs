@@ -171,36 +171,42 @@ fn output_is_deterministic_across_clean_builds() {
 fn chains_an_existing_workspace_wrapper_and_rustc_wrapper() {
     let ws = Workspace::new();
     let log = ws.root.join("wrapper.log");
-    let script = ws.root.join("logging-wrapper.sh");
-    // A sccache-style wrapper: logs and runs the rest of its command line.
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$(basename \"$1\") $*\" >> '{}'\nexec \"$@\"\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    make_executable(&script);
+    // sccache-style wrappers: each logs its name and the program it runs, then runs it.
+    let script = |name: &str| {
+        let path = ws.root.join(format!("{name}.sh"));
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho \"{name} $(basename \"$1\") $*\" >> '{}'\nexec \"$@\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        make_executable(&path);
+        path
+    };
     let mut cmd = binaudit();
     cmd.arg("build")
         .args(["--release", "--offline", "-p", "app"])
         .current_dir(&ws.root);
     clean_env(&mut cmd);
-    cmd.env("RUSTC_WORKSPACE_WRAPPER", &script)
-        .env("RUSTC_WRAPPER", &script);
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", script("ws-wrapper"))
+        .env("RUSTC_WRAPPER", script("rustc-wrapper"));
     let (code, _, err) = run(&mut cmd);
     assert_eq!(code, 0, "{err}");
     assert_manifest(&ws.artifact(None, "app"), None, APP_LINUX);
     let log = std::fs::read_to_string(&log).unwrap();
-    // The user's workspace wrapper still ran, for the link of app, with rustc as its program.
-    assert!(
+    let lines = |prefix: &str, krate: &str| {
         log.lines()
-            .any(|l| l.starts_with("rustc ") && l.contains("--crate-name app")),
-        "{log}"
-    );
-    // RUSTC_WRAPPER wrapped our wrapper (cargo nests the workspace wrapper inside it).
-    assert!(log.lines().any(|l| l.starts_with("binaudit ")), "{log}");
+            .filter(|l| l.starts_with(prefix) && l.contains(&format!("--crate-name {krate} ")))
+            .count()
+    };
+    // Cargo's order for a workspace member: rustc wrapper, workspace wrapper, rustc.
+    assert_eq!(lines("rustc-wrapper ws-wrapper.sh ", "app"), 1, "{log}");
+    assert_eq!(lines("ws-wrapper rustc ", "app"), 1, "{log}");
+    // A dependency is not a member: only the rustc wrapper runs, and runs rustc.
+    assert_eq!(lines("rustc-wrapper rustc ", "liba"), 1, "{log}");
+    assert_eq!(lines("ws-wrapper ", "liba"), 0, "{log}");
 }
 
 /// Runs our binary in wrapper mode the way cargo would, with a stand-in rustc that answers

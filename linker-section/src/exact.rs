@@ -1,0 +1,484 @@
+//! The exact dependency graph of one linked artifact, from what the compiler was given.
+//!
+//! `cargo metadata` describes the resolve of a whole workspace, so a manifest taken from it
+//! lists crates that were never compiled into a given artifact: features unified with other
+//! members or with dev-dependencies, optional dependencies another member enables. Here the
+//! graph comes instead from the [`UnitRecord`]s the wrapper wrote for every compilation: start
+//! at the `--extern` files of the link being made, follow each file to the record of the unit
+//! that produced it, and so on. The result is the set of crates rustc really linked, with the
+//! kind of each (runtime, or build when it is reached only through a build script or a
+//! proc-macro).
+//!
+//! Two things the compiler's command lines do not say are taken from elsewhere:
+//! - the *source* of each package (crates.io, another registry, git, local), which decides
+//!   whether advisories apply: from cargo's own package ids (`cargo metadata`), matched by
+//!   manifest directory and cached next to the build outputs (see [`SourceMap`]);
+//! - for a unit compiled before our wrapper watched the target directory (so without a
+//!   record), its subgraph: from cargo's resolve, as the reference writer does. Each such unit
+//!   is reported in [`Exact::unobserved`] so the build can say its manifest may over-report.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::collect::{
+    assemble, source_from_id, CollectError, EdgeKind, GraphPackage, MetadataQuery, Resolved,
+};
+use crate::manifest::Manifest;
+use crate::unit::UnitRecord;
+
+/// The manifest of one artifact and what, if anything, had to come from the resolver.
+#[derive(Debug)]
+pub struct Exact {
+    pub manifest: Manifest,
+    /// Crates (as `name version`) whose dependencies came from `cargo metadata` because they
+    /// were compiled without our wrapper watching; empty when the manifest is exact.
+    pub unobserved: Vec<String>,
+}
+
+/// A package as cargo identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageId {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    /// Cargo's source id (`registry+https://…`, `git+…`, `null` for path packages).
+    pub source: Option<String>,
+}
+
+/// Manifest directory → cargo package, for every package of the workspace's resolve.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct SourceMap {
+    key: String,
+    packages: Vec<(PathBuf, PackageId)>,
+    #[serde(skip)]
+    by_dir: HashMap<PathBuf, usize>,
+}
+
+impl SourceMap {
+    fn from_resolved(key: String, resolved: &Resolved) -> Self {
+        let mut packages: Vec<(PathBuf, PackageId)> = resolved
+            .packages()
+            .filter_map(|p| {
+                let dir = p.manifest_path.parent()?.to_owned();
+                Some((
+                    dir,
+                    PackageId {
+                        id: p.id.clone(),
+                        name: p.name.clone(),
+                        version: p.version.clone(),
+                        source: p.source.clone(),
+                    },
+                ))
+            })
+            .collect();
+        packages.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        let mut map = SourceMap {
+            key,
+            packages,
+            by_dir: HashMap::new(),
+        };
+        map.index();
+        map
+    }
+
+    fn index(&mut self) {
+        self.by_dir = self
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, (dir, _))| (dir.clone(), i))
+            .collect();
+    }
+
+    fn get(&self, dir: &Path, name: &str, version: &str) -> Option<&PackageId> {
+        let (_, p) = self.packages.get(*self.by_dir.get(dir)?)?;
+        (p.name == name && p.version == version).then_some(p)
+    }
+
+    fn load(path: &Path, key: &str) -> Option<Self> {
+        let bytes = std::fs::read(path).ok()?;
+        let mut map: SourceMap = serde_json::from_slice(&bytes).ok()?;
+        if map.key != key {
+            return None;
+        }
+        map.index();
+        Some(map)
+    }
+
+    fn store(&self, path: &Path) {
+        // A cache: failing to write it costs time on the next link, nothing else.
+        if let Ok(json) = serde_json::to_vec(self) {
+            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            if std::fs::write(&tmp, json).is_ok() && std::fs::rename(&tmp, path).is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+    }
+}
+
+/// What the graph walk needs from cargo, fetched at most once per link and only when needed.
+pub(crate) struct Resolver<'a> {
+    /// The query for the artifact being linked (its features and target platform): the
+    /// fallback graph for unobserved units.
+    pub query: &'a MetadataQuery,
+    /// Where the source map is cached (the link's output directory).
+    pub cache_dir: Option<&'a Path>,
+    key: Option<String>,
+    sources: Option<SourceMap>,
+    fallback: Option<Resolved>,
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(query: &'a MetadataQuery, cache_dir: Option<&'a Path>) -> Self {
+        Resolver {
+            query,
+            cache_dir,
+            key: None,
+            sources: None,
+            fallback: None,
+        }
+    }
+
+    /// The cache key: the workspace's lock file as it is now, and the flags that can change
+    /// what cargo resolves. A changed lock file means a changed resolve.
+    fn cache_key(&self) -> String {
+        let lock = self
+            .query
+            .manifest_path
+            .ancestors()
+            .skip(1)
+            .map(|d| d.join("Cargo.lock"))
+            .find(|l| l.is_file());
+        let stamp = lock.as_deref().and_then(|l| {
+            let m = std::fs::metadata(l).ok()?;
+            let mtime = m
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?;
+            Some(format!("{}|{}|{}", l.display(), m.len(), mtime.as_nanos()))
+        });
+        format!(
+            "1|{}|{:?}",
+            stamp.unwrap_or_default(),
+            self.query.forwarded_args
+        )
+    }
+
+    fn cache_path(&self) -> Option<PathBuf> {
+        self.cache_dir.map(|d| d.join(".binaudit-sources.json"))
+    }
+
+    /// The package compiled from `dir` as `name version`. The source map is read from the
+    /// cache, or from `cargo metadata` when the cache is stale or does not know the directory.
+    fn package(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        version: &str,
+    ) -> Result<PackageId, CollectError> {
+        let key = match &self.key {
+            Some(k) => k.clone(),
+            None => self.key.insert(self.cache_key()).clone(),
+        };
+        if self.sources.is_none() {
+            self.sources = self.cache_path().and_then(|p| SourceMap::load(&p, &key));
+        }
+        if let Some(p) = self
+            .sources
+            .as_ref()
+            .and_then(|m| m.get(dir, name, version))
+        {
+            return Ok(p.clone());
+        }
+        let fresh = self.all_packages(key)?;
+        if let Some(path) = self.cache_path() {
+            fresh.store(&path);
+        }
+        let found = fresh.get(dir, name, version).cloned();
+        self.sources = Some(fresh);
+        // Not in cargo's resolve (it should always be): tell the source from the path.
+        Ok(found.unwrap_or_else(|| PackageId {
+            id: format!("path+file://{}#{name}@{version}", dir.display()),
+            name: name.to_owned(),
+            version: version.to_owned(),
+            source: source_from_path(dir),
+        }))
+    }
+
+    /// Every package of the workspace, whatever the features and platforms.
+    fn all_packages(&self, key: String) -> Result<SourceMap, CollectError> {
+        let mut cmd = self.query.base_command();
+        cmd.arg("--all-features");
+        let json = crate::collect::run_metadata(&mut cmd, &self.query.cargo)?;
+        Ok(SourceMap::from_resolved(key, &Resolved::parse(&json)?))
+    }
+
+    fn fallback(&mut self) -> Result<&Resolved, CollectError> {
+        if self.fallback.is_none() {
+            let mut cmd = self.query.command();
+            let json = crate::collect::run_metadata(&mut cmd, &self.query.cargo)?;
+            self.fallback = Some(Resolved::parse(&json)?);
+        }
+        self.fallback.as_ref().ok_or(CollectError::NoResolve)
+    }
+}
+
+/// A cargo source id for a package known only by its directory: registry and git checkouts
+/// have recognisable places in cargo's home; anything else is a path dependency.
+fn source_from_path(dir: &Path) -> Option<String> {
+    let s = dir.to_string_lossy().replace('\\', "/");
+    if let Some((_, rest)) = s.split_once("/registry/src/") {
+        if rest.starts_with("index.crates.io-") || rest.starts_with("github.com-") {
+            return Some("registry+https://github.com/rust-lang/crates.io-index".into());
+        }
+        return Some("registry+unknown".into());
+    }
+    if s.contains("/git/checkouts/") {
+        return Some("git+unknown".into());
+    }
+    None
+}
+
+/// Work item of the walk: a unit reached with a given strength.
+struct Visit {
+    record: UnitRecord,
+    kind: EdgeKind,
+    package: String,
+}
+
+/// Builds the manifest of the artifact being linked by `link` (the record of the link unit
+/// itself, computed from its command line).
+pub(crate) fn exact_manifest(
+    link: &UnitRecord,
+    resolver: &mut Resolver<'_>,
+) -> Result<Exact, CollectError> {
+    let mut packages: HashMap<String, (PackageId, EdgeKind, BTreeSet<String>)> = HashMap::new();
+    // Units already walked, with the strength they were walked with.
+    let mut seen: HashMap<PathBuf, EdgeKind> = HashMap::new();
+    let mut unobserved: BTreeSet<String> = BTreeSet::new();
+    // Resolver-walked packages (from unobserved units) and the ids of observed ones.
+    let mut fallback_kinds: HashMap<String, EdgeKind> = HashMap::new();
+
+    let root = resolver.package(&link.manifest_dir, &link.package, &link.package_version)?;
+    let root_id = root.id.clone();
+    packages.insert(root_id.clone(), (root, EdgeKind::Runtime, BTreeSet::new()));
+    let mut queue = VecDeque::from([Visit {
+        record: link.clone(),
+        kind: EdgeKind::Runtime,
+        package: root_id.clone(),
+    }]);
+
+    while let Some(Visit {
+        record,
+        kind,
+        package,
+    }) = queue.pop_front()
+    {
+        let mut children: Vec<(UnitRecord, PathBuf, EdgeKind)> = Vec::new();
+        for (name, file) in &record.externs {
+            let edge = if record.build_script {
+                EdgeKind::Build
+            } else {
+                EdgeKind::Runtime
+            };
+            match UnitRecord::path_of_output(file).and_then(|p| Some((UnitRecord::read(&p)?, p))) {
+                Some((child, path)) => {
+                    let edge = if child.is_proc_macro() {
+                        EdgeKind::Build
+                    } else {
+                        edge
+                    };
+                    children.push((child, path, edge.min(kind)));
+                }
+                None => {
+                    // Compiled without us watching: its subgraph comes from cargo's resolve.
+                    let resolved = resolver.fallback()?;
+                    let child = resolved.dependency_named(&package, name);
+                    unobserved.insert(describe(file, name));
+                    if let Some(child) = child {
+                        resolved.reach(&child, edge.min(kind), &mut fallback_kinds)?;
+                        if let Some(entry) = packages.get_mut(&package) {
+                            entry.2.insert(child);
+                        }
+                    }
+                }
+            }
+        }
+        // The package's build script: the unit compiled from the same package with the same
+        // features whose run produced this unit's OUT_DIR.
+        if !record.build_script {
+            if let Some(out_dir) = &record.out_dir_env {
+                let scripts = build_scripts(&record, out_dir);
+                if scripts.is_empty() {
+                    let resolved = resolver.fallback()?;
+                    unobserved.insert(format!(
+                        "the build script of {} {}",
+                        record.package, record.package_version
+                    ));
+                    for dep in resolved.build_dependencies(&package) {
+                        resolved.reach(&dep, EdgeKind::Build.min(kind), &mut fallback_kinds)?;
+                        if let Some(entry) = packages.get_mut(&package) {
+                            entry.2.insert(dep);
+                        }
+                    }
+                }
+                for (script, path) in scripts {
+                    children.push((script, path, EdgeKind::Build.min(kind)));
+                }
+            }
+        }
+        for (child, path, child_kind) in children {
+            if seen.get(&path).is_some_and(|k| *k >= child_kind) {
+                continue;
+            }
+            seen.insert(path, child_kind);
+            let id =
+                resolver.package(&child.manifest_dir, &child.package, &child.package_version)?;
+            let child_package = id.id.clone();
+            if child_package != package {
+                if let Some(entry) = packages.get_mut(&package) {
+                    entry.2.insert(child_package.clone());
+                }
+            }
+            let entry = packages
+                .entry(child_package.clone())
+                .or_insert_with(|| (id, child_kind, BTreeSet::new()));
+            entry.1 = entry.1.max(child_kind);
+            queue.push_back(Visit {
+                record: child,
+                kind: child_kind,
+                package: child_package,
+            });
+        }
+    }
+
+    let mut nodes: Vec<GraphPackage> = Vec::with_capacity(packages.len() + fallback_kinds.len());
+    let mut all_ids: HashMap<String, EdgeKind> = fallback_kinds.clone();
+    for (id, (_, kind, _)) in &packages {
+        let k = all_ids.entry(id.clone()).or_insert(*kind);
+        *k = (*k).max(*kind);
+    }
+    if !fallback_kinds.is_empty() {
+        let resolved = resolver.fallback()?;
+        for (id, kind) in &fallback_kinds {
+            if packages.contains_key(id) {
+                continue;
+            }
+            let kind = all_ids.get(id).copied().unwrap_or(*kind);
+            nodes.push(resolved.graph_package(id, kind, &all_ids, false)?);
+        }
+    }
+    for (id, (pkg, _, deps)) in packages {
+        nodes.push(GraphPackage {
+            root: id == root_id,
+            kind: all_ids.get(&id).copied().unwrap_or(EdgeKind::Runtime),
+            id,
+            name: pkg.name,
+            version: pkg.version,
+            source: source_from_id(pkg.source.as_deref()),
+            deps,
+        });
+    }
+    Ok(Exact {
+        manifest: assemble(nodes)?,
+        unobserved: unobserved.into_iter().collect(),
+    })
+}
+
+fn describe(file: &Path, name: &str) -> String {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.to_owned());
+    stem.strip_prefix("lib").map_or(stem.clone(), str::to_owned)
+}
+
+/// The records of the build-script compilations of `unit`'s package with its features.
+///
+/// Cargo runs a build script from `<build-dir>/<package>-<hash>/` and gives the package's
+/// crates an `OUT_DIR` in another `<package>-<hash>/` of a build directory (the target's, which
+/// for a cross build is not the host's where the script was compiled); nothing records which
+/// compile went with which run. The script is the build-script unit of the same package
+/// directory with the same features, searched in the build directory of `OUT_DIR` and, for a
+/// cross build, the host's.
+fn build_scripts(unit: &UnitRecord, out_dir: &Path) -> Vec<(UnitRecord, PathBuf)> {
+    let Some(build_dir) = out_dir.parent().and_then(Path::parent) else {
+        return Vec::new();
+    };
+    let mut dirs = vec![build_dir.to_owned()];
+    if let Some(triple) = &unit.target {
+        // <target-dir>/<triple>/<profile>/build → <target-dir>/<profile>/build
+        let host: PathBuf = build_dir
+            .components()
+            .filter(|c| c.as_os_str() != triple.as_str())
+            .collect();
+        if host != build_dir {
+            dirs.push(host);
+        }
+    }
+    let prefix = format!("{}-", unit.package);
+    let mut found = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+                continue;
+            }
+            let Ok(files) = std::fs::read_dir(entry.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let path = file.path();
+                if !path.to_string_lossy().ends_with(crate::unit::RECORD_SUFFIX) {
+                    continue;
+                }
+                if let Some(r) = UnitRecord::read(&path) {
+                    if r.build_script
+                        && r.manifest_dir == unit.manifest_dir
+                        && r.features == unit.features
+                    {
+                        found.push((r, path));
+                    }
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    found
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::manifest::Source;
+
+    #[test]
+    fn sources_from_cargo_home_paths() {
+        assert_eq!(
+            source_from_path(Path::new(
+                "/h/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/serde-1.0.0"
+            ))
+            .as_deref(),
+            Some("registry+https://github.com/rust-lang/crates.io-index")
+        );
+        assert_eq!(
+            source_from_path(Path::new(
+                "C:\\u\\.cargo\\registry\\src\\my.reg-0123\\x-1.0.0"
+            ))
+            .as_deref(),
+            Some("registry+unknown")
+        );
+        assert_eq!(
+            source_from_path(Path::new("/h/.cargo/git/checkouts/repo-abc/1234567")).as_deref(),
+            Some("git+unknown")
+        );
+        assert_eq!(source_from_path(Path::new("/work/ws/crates/time")), None);
+        assert_eq!(source_from_id(Some("registry+unknown")), Source::Registry);
+    }
+}
