@@ -110,10 +110,7 @@ impl SourceMap {
     fn store(&self, path: &Path) {
         // A cache: failing to write it costs time on the next link, nothing else.
         if let Ok(json) = serde_json::to_vec(self) {
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-            if std::fs::write(&tmp, json).is_ok() && std::fs::rename(&tmp, path).is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
+            let _ = crate::unit::replace_file(path, &json);
         }
     }
 }

@@ -196,13 +196,57 @@ impl TargetInfo {
     /// `MACOSX_DEPLOYMENT_TARGET` and friends exactly as the real link will). If the second
     /// query fails (a rustc older than 1.71), the built-in defaults are used.
     pub fn query(rustc: &Path, triple: &str) -> Result<Self, TargetError> {
-        let cfg = run_rustc(rustc, triple, "--print=cfg")?;
-        let mut info = Self::from_cfg(triple, &cfg)?;
-        if info.is_apple() {
-            info.apple_deployment_target = run_rustc(rustc, triple, "--print=deployment-target")
-                .ok()
-                .and_then(|out| parse_deployment_target(&out));
-        }
+        Self::from_answers(triple, &Answers::ask(rustc, triple)?)
+    }
+
+    /// [`TargetInfo::query`], with rustc's answers kept in `cache_dir` and reused while the
+    /// same rustc (same file, size and modification time, same rustup toolchain) is asked
+    /// about the same target with the same deployment-target variables. Every link of a build
+    /// would otherwise start rustc once or twice just to ask.
+    pub fn query_cached(
+        rustc: &Path,
+        triple: &str,
+        cache_dir: Option<&Path>,
+    ) -> Result<Self, TargetError> {
+        let (Some(dir), Some(key)) = (cache_dir, answers_key(rustc, triple)) else {
+            return Self::query(rustc, triple);
+        };
+        let name: String = triple
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(format!(".binaudit-target-{name}.json"));
+        let cached = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Answers>(&b).ok())
+            .filter(|a| a.key == key);
+        let answers = match cached {
+            Some(a) => a,
+            None => {
+                let mut a = Answers::ask(rustc, triple)?;
+                a.key = key;
+                if let Ok(json) = serde_json::to_vec(&a) {
+                    // A cache: a failed write costs a rustc query next time, nothing else.
+                    let _ = crate::unit::replace_file(&path, &json);
+                }
+                a
+            }
+        };
+        Self::from_answers(triple, &answers)
+    }
+
+    fn from_answers(triple: &str, answers: &Answers) -> Result<Self, TargetError> {
+        let mut info = Self::from_cfg(triple, &answers.cfg)?;
+        info.apple_deployment_target = answers
+            .deployment_target
+            .as_deref()
+            .and_then(parse_deployment_target);
         Ok(info)
     }
 
@@ -285,6 +329,56 @@ fn parse_deployment_target(output: &str) -> Option<(u16, u8, u8)> {
     let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
     let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
     Some((major, minor, patch))
+}
+
+/// What rustc printed about a target, as cached by [`TargetInfo::query_cached`].
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Answers {
+    key: String,
+    cfg: String,
+    deployment_target: Option<String>,
+}
+
+impl Answers {
+    fn ask(rustc: &Path, triple: &str) -> Result<Self, TargetError> {
+        let cfg = run_rustc(rustc, triple, "--print=cfg")?;
+        // Only Apple targets have a deployment target that matters to the object file.
+        let apple = cfg.lines().any(|l| l == "target_vendor=\"apple\"");
+        let deployment_target = apple
+            .then(|| run_rustc(rustc, triple, "--print=deployment-target").ok())
+            .flatten();
+        Ok(Answers {
+            key: String::new(),
+            cfg,
+            deployment_target,
+        })
+    }
+}
+
+/// Everything rustc's answers about `triple` depend on; `None` when rustc cannot be examined.
+pub(crate) fn answers_key(rustc: &Path, triple: &str) -> Option<String> {
+    let stamp = |p: &Path| {
+        let m = std::fs::metadata(p).ok()?;
+        let t = m
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(format!("{}:{}", m.len(), t.as_nanos()))
+    };
+    let mut key = format!("1|{}|{}|{triple}", rustc.display(), stamp(rustc)?);
+    // A custom target given as a JSON file changes with the file.
+    if let Some(spec) = Some(Path::new(triple)).filter(|p| p.is_file()) {
+        key.push_str(&format!("|{}", stamp(spec)?));
+    }
+    let mut vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k == "RUSTUP_TOOLCHAIN" || k.ends_with("_DEPLOYMENT_TARGET"))
+        .collect();
+    vars.sort();
+    for (k, v) in vars {
+        key.push_str(&format!("|{k}={v}"));
+    }
+    Some(key)
 }
 
 fn run_rustc(rustc: &Path, triple: &str, print: &str) -> Result<String, TargetError> {
@@ -981,5 +1075,42 @@ mod tests {
             err.to_string().contains("x86_64-unknown-linux-gnu"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn cached_answers_are_reused_until_rustc_changes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (_, cfg) = ALL[0];
+        std::fs::write(dir.path().join("cfg.txt"), cfg).unwrap();
+        let count = dir.path().join("count");
+        // A stand-in rustc that answers from the fixture and counts how often it was asked.
+        let rustc = dir.path().join("rustc");
+        std::fs::write(
+            &rustc,
+            format!(
+                "#!/bin/sh\necho x >> '{}'\ncat '{}'\n",
+                count.display(),
+                dir.path().join("cfg.txt").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&rustc, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let asked = || std::fs::read_to_string(&count).unwrap().lines().count();
+        let triple = "x86_64-unknown-linux-gnu";
+        let first = TargetInfo::query_cached(&rustc, triple, Some(dir.path())).unwrap();
+        let second = TargetInfo::query_cached(&rustc, triple, Some(dir.path())).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(first.arch, "x86_64");
+        assert_eq!(asked(), 1, "the second query is answered from the cache");
+        // Another rustc at the same path (a toolchain update): asked again.
+        let mut script = std::fs::read(&rustc).unwrap();
+        script.extend_from_slice(b"# updated\n");
+        std::fs::write(&rustc, script).unwrap();
+        TargetInfo::query_cached(&rustc, triple, Some(dir.path())).unwrap();
+        assert_eq!(asked(), 2);
+        // No cache directory: always asked.
+        TargetInfo::query_cached(&rustc, triple, None).unwrap();
+        assert_eq!(asked(), 3);
     }
 }

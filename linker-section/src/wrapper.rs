@@ -313,11 +313,12 @@ impl<E: Into<EmbedError>> From<E> for Embed {
 
 /// Collects, encodes and writes the manifest object; returns the extra rustc arguments.
 fn embed(rustc: &Path, args: &[OsString], parsed: &RustcArgs) -> Result<Vec<OsString>, Embed> {
+    let cache_dir = parsed.out_dir.as_deref();
     let triple = match &parsed.target {
         Some(t) => t.clone(),
-        None => host_triple(rustc)?,
+        None => host_triple_cached(rustc, cache_dir)?,
     };
-    let target = TargetInfo::query(rustc, &triple).map_err(EmbedError::from)?;
+    let target = TargetInfo::query_cached(rustc, &triple, cache_dir).map_err(EmbedError::from)?;
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .ok_or(EmbedError::MissingEnv("CARGO_MANIFEST_DIR"))?;
     let query = MetadataQuery {
@@ -329,7 +330,7 @@ fn embed(rustc: &Path, args: &[OsString], parsed: &RustcArgs) -> Result<Vec<OsSt
     };
     let link = UnitRecord::from_invocation(parsed, |k| std::env::var(k).ok())
         .ok_or(EmbedError::MissingEnv("CARGO_PKG_NAME"))?;
-    let mut resolver = Resolver::new(&query, parsed.out_dir.as_deref());
+    let mut resolver = Resolver::new(&query, cache_dir);
     let exact = exact_manifest(&link, &mut resolver).map_err(EmbedError::from)?;
     if !exact.unobserved.is_empty() {
         eprintln!(
@@ -388,6 +389,25 @@ fn forwarded_args() -> Result<Vec<OsString>, EmbedError> {
             .map_err(|e| EmbedError::BadForwardedArgs(e.to_string())),
         Err(_) => Ok(Vec::new()),
     }
+}
+
+/// [`host_triple`], remembered in `cache_dir` for the same rustc (see
+/// [`TargetInfo::query_cached`]).
+fn host_triple_cached(rustc: &Path, cache_dir: Option<&Path>) -> Result<String, EmbedError> {
+    let Some((path, key)) = cache_dir.zip(crate::target::answers_key(rustc, "host")) else {
+        return host_triple(rustc);
+    };
+    let path = path.join(".binaudit-host.txt");
+    if let Some(cached) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|c| c.strip_prefix(&format!("{key}\n")).map(str::to_owned))
+    {
+        return Ok(cached);
+    }
+    let host = host_triple(rustc)?;
+    // A cache: a failed write costs a rustc query next time, nothing else.
+    let _ = crate::unit::replace_file(&path, format!("{key}\n{host}").as_bytes());
+    Ok(host)
 }
 
 fn host_triple(rustc: &Path) -> Result<String, EmbedError> {
