@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 
+use crate::cargo_config::Lookup;
 use crate::wrapper::{
     select_forwarded_args, ENV_ALLOW_UNSUPPORTED, ENV_ARTIFACT_LOG, ENV_CARGO_ARGS,
     ENV_CHAINED_RUSTC_WRAPPER, ENV_CHAINED_WRAPPER, ENV_RUSTC, ENV_SELF, ENV_WRAPPER_MODE,
@@ -54,23 +55,34 @@ impl CargoBuild {
         cmd.env(ENV_WRAPPER_MODE, "1");
         cmd.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
         cmd.env_remove("CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER");
-        let users = |vars: [&str; 2]| {
-            vars.iter()
-                .filter_map(std::env::var_os)
-                .find(|w| !w.is_empty() && !same_program(w, &self.wrapper))
-        };
-        match users([
-            "RUSTC_WORKSPACE_WRAPPER",
-            "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER",
-        ]) {
+        let forwarded = select_forwarded_args(self.cargo_args.iter().map(OsString::as_os_str));
+        let configs: Vec<String> = forwarded
+            .iter()
+            .zip(forwarded.iter().skip(1))
+            .filter(|(flag, _)| *flag == "--config")
+            .map(|(_, v)| v.clone())
+            .chain(
+                forwarded
+                    .iter()
+                    .filter_map(|a| a.strip_prefix("--config=").map(str::to_owned)),
+            )
+            .collect();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let users = Lookup {
+            cwd: &cwd,
+            cargo_home: cargo_home(),
+            cli_configs: &configs,
+        }
+        .wrappers(|k| std::env::var_os(k));
+        let theirs = |w: Option<OsString>| w.filter(|w| !same_program(w, &self.wrapper));
+        match theirs(users.workspace_wrapper) {
             Some(previous) => cmd.env(ENV_CHAINED_WRAPPER, previous),
             None => cmd.env_remove(ENV_CHAINED_WRAPPER),
         };
-        match users(["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"]) {
+        match theirs(users.rustc_wrapper) {
             Some(previous) => cmd.env(ENV_CHAINED_RUSTC_WRAPPER, previous),
             None => cmd.env_remove(ENV_CHAINED_RUSTC_WRAPPER),
         };
-        let forwarded = select_forwarded_args(self.cargo_args.iter().map(OsString::as_os_str));
         cmd.env(
             ENV_CARGO_ARGS,
             serde_json::to_string(&forwarded).unwrap_or_else(|_| "[]".into()),
@@ -222,6 +234,14 @@ pub fn built_artifacts(log: &std::path::Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
 fn same_program(a: &std::ffi::OsStr, b: &std::path::Path) -> bool {

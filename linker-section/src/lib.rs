@@ -26,6 +26,7 @@
 //! # Ok::<(), ManifestError>(())
 //! ```
 
+pub mod cargo_config;
 pub mod collect;
 pub mod driver;
 pub mod encode;

@@ -209,6 +209,40 @@ fn chains_an_existing_workspace_wrapper_and_rustc_wrapper() {
     assert_eq!(lines("ws-wrapper ", "liba"), 0, "{log}");
 }
 
+/// sccache is usually enabled in a cargo config file, which the driver's environment
+/// variables would override: the wrapper finds it there and runs it.
+#[test]
+fn chains_a_rustc_wrapper_set_in_cargo_config() {
+    let ws = Workspace::new();
+    let log = ws.root.join("wrapper.log");
+    let script = ws.root.join("cache-wrapper.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&script);
+    std::fs::create_dir_all(ws.root.join(".cargo")).unwrap();
+    std::fs::write(
+        ws.root.join(".cargo/config.toml"),
+        "[build]\nrustc-wrapper = \"./cache-wrapper.sh\"\n",
+    )
+    .unwrap();
+    ws.build(&["-p", "app"]);
+    assert_manifest(&ws.artifact(None, "app"), None, APP_LINUX);
+    let log = std::fs::read_to_string(&log).unwrap();
+    for krate in ["app", "liba", "mymacro"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&format!("--crate-name {krate} "))),
+            "{krate} compiled through the configured wrapper: {log}"
+        );
+    }
+}
+
 /// Runs our binary in wrapper mode the way cargo would, with a stand-in rustc that answers
 /// queries through the real one and records the compile command it was given.
 fn wrap_link(

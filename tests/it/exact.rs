@@ -200,6 +200,50 @@ fn each_artifact_lists_exactly_what_was_compiled_into_it() {
     eprintln!("{shown}");
 }
 
+/// The runtime part of each truth, checked against the linker's command line: the crates rustc
+/// hands the linker from the build's own directory (`--print link-args`, one
+/// `lib<crate>-<hash>.rlib` per linked crate; the standard library's come from the sysroot)
+/// are the runtime packages of the manifest, as many of each name as there are versions.
+#[test]
+fn runtime_truths_are_what_the_linker_is_given() {
+    let ws = Fixture::new();
+    let deps = ws.root.join("target/release/deps");
+    for (member, truth, _) in CASES {
+        let mut cmd = Command::new("cargo");
+        cmd.args([
+            "rustc",
+            "-q",
+            "--release",
+            "--offline",
+            "-p",
+            member,
+            "--bin",
+            member,
+        ])
+        .args(["--", "--print", "link-args"])
+        .current_dir(&ws.root);
+        clean_env(&mut cmd);
+        let (code, stdout, err) = run(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        let mut linked: Vec<String> = stdout
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .map(Path::new)
+            .filter(|p| p.starts_with(&deps))
+            .filter_map(|p| p.file_name()?.to_str())
+            .filter_map(|f| f.strip_prefix("lib")?.strip_suffix(".rlib"))
+            .filter_map(|f| f.rsplit_once('-').map(|(name, _hash)| name.to_owned()))
+            .collect();
+        linked.sort();
+        let mut runtime: Vec<String> = truth
+            .lines()
+            .filter(|l| !l.contains(" build") && !l.contains(" root"))
+            .map(|l| l.split(' ').next().unwrap().replace('-', "_"))
+            .collect();
+        runtime.sort();
+        assert_eq!(linked, runtime, "crates linked into {member}:\n{stdout}");
+    }
+}
+
 fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}\n")).collect()
 }
