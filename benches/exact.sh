@@ -9,6 +9,8 @@
 # touched and rebuilt by each tool in turn:
 #   plain      cargo build --release
 #   binaudit   cargo binaudit --no-audit build --release  (exact manifest, no post-build audit)
+#   direct     binaudit build --no-audit --release        (the same without cargo's subcommand
+#              dispatch, which costs every `cargo <plugin>` one more cargo process)
 #   +audit     cargo binaudit build --release --offline    (the same plus the one-line audit)
 #   auditable  cargo auditable build --release             (the reference writer)
 # It prints the median wall time of each and the overhead over plain cargo, in milliseconds.
@@ -59,13 +61,14 @@ fn main() -> anyhow::Result<()> {
 EOF
 (cd "$proj" && cargo generate-lockfile --offline -q)
 
-tools=(plain binaudit +audit)
+tools=(plain binaudit direct +audit)
 command -v cargo-auditable >/dev/null && tools+=(auditable)
 build() { # tool
   local t=$1 dir="$work/target-${1#+}"
   case $t in
     plain) CARGO_TARGET_DIR=$dir cargo build --release --offline -q ;;
     binaudit) CARGO_TARGET_DIR=$dir cargo binaudit --no-audit build --release --offline -q ;;
+    direct) CARGO_TARGET_DIR=$dir binaudit build --no-audit --release --offline -q ;;
     +audit) CARGO_TARGET_DIR=$dir cargo binaudit build --release --offline -q ;;
     auditable) CARGO_TARGET_DIR=$dir cargo auditable build --release --offline -q ;;
   esac

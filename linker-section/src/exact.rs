@@ -258,6 +258,7 @@ pub(crate) fn exact_manifest(
     let mut unobserved: BTreeSet<String> = BTreeSet::new();
     // Resolver-walked packages (from unobserved units) and the ids of observed ones.
     let mut fallback_kinds: HashMap<String, EdgeKind> = HashMap::new();
+    let mut build_scripts = BuildScripts::default();
 
     let root = resolver.package(&link.manifest_dir, &link.package, &link.package_version)?;
     let root_id = root.id.clone();
@@ -308,7 +309,7 @@ pub(crate) fn exact_manifest(
         // features whose run produced this unit's OUT_DIR.
         if !record.build_script {
             if let Some(out_dir) = &record.out_dir_env {
-                let scripts = build_scripts(&record, out_dir);
+                let scripts = build_scripts.of(&record, out_dir);
                 if scripts.is_empty() {
                     let resolved = resolver.fallback()?;
                     unobserved.insert(format!(
@@ -393,55 +394,72 @@ fn describe(file: &Path, name: &str) -> String {
     stem.strip_prefix("lib").map_or(stem.clone(), str::to_owned)
 }
 
-/// The records of the build-script compilations of `unit`'s package with its features.
-///
-/// Cargo runs a build script from `<build-dir>/<package>-<hash>/` and gives the package's
-/// crates an `OUT_DIR` in another `<package>-<hash>/` of a build directory (the target's, which
-/// for a cross build is not the host's where the script was compiled); nothing records which
-/// compile went with which run. The script is the build-script unit of the same package
-/// directory with the same features, searched in the build directory of `OUT_DIR` and, for a
-/// cross build, the host's.
-fn build_scripts(unit: &UnitRecord, out_dir: &Path) -> Vec<(UnitRecord, PathBuf)> {
-    let Some(build_dir) = out_dir.parent().and_then(Path::parent) else {
-        return Vec::new();
-    };
-    let mut dirs = vec![build_dir.to_owned()];
-    if let Some(triple) = &unit.target {
-        // <target-dir>/<triple>/<profile>/build → <target-dir>/<profile>/build
-        let host: PathBuf = build_dir
-            .components()
-            .filter(|c| c.as_os_str() != triple.as_str())
-            .collect();
-        if host != build_dir {
-            dirs.push(host);
+/// The build-script records of build directories, each directory listed once per link.
+#[derive(Default)]
+struct BuildScripts {
+    by_dir: HashMap<PathBuf, Vec<(UnitRecord, PathBuf)>>,
+}
+
+impl BuildScripts {
+    /// The records of the build-script compilations of `unit`'s package with its features.
+    ///
+    /// Cargo runs a build script from `<build-dir>/<package>-<hash>/` and gives the package's
+    /// crates an `OUT_DIR` in another `<package>-<hash>/` of a build directory (the
+    /// target's, which for a cross build is not the host's where the script was compiled);
+    /// nothing records which compile went with which run. The script is the build-script unit
+    /// of the same package directory with the same features, searched in the build directory
+    /// of `OUT_DIR` and, for a cross build, the host's.
+    fn of(&mut self, unit: &UnitRecord, out_dir: &Path) -> Vec<(UnitRecord, PathBuf)> {
+        let Some(build_dir) = out_dir.parent().and_then(Path::parent) else {
+            return Vec::new();
+        };
+        let mut dirs = vec![build_dir.to_owned()];
+        if let Some(triple) = &unit.target {
+            // <target-dir>/<triple>/<profile>/build → <target-dir>/<profile>/build
+            let host: PathBuf = build_dir
+                .components()
+                .filter(|c| c.as_os_str() != triple.as_str())
+                .collect();
+            if host != build_dir {
+                dirs.push(host);
+            }
         }
+        let mut found = Vec::new();
+        for dir in dirs {
+            let records = self
+                .by_dir
+                .entry(dir)
+                .or_insert_with_key(|d| list_build_scripts(d));
+            found.extend(
+                records
+                    .iter()
+                    .filter(|(r, _)| {
+                        r.manifest_dir == unit.manifest_dir && r.features == unit.features
+                    })
+                    .cloned(),
+            );
+        }
+        found
     }
-    let prefix = format!("{}-", unit.package);
+}
+
+/// Every build-script record in `<build-dir>/*/`, sorted by path.
+fn list_build_scripts(build_dir: &Path) -> Vec<(UnitRecord, PathBuf)> {
     let mut found = Vec::new();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+    let Ok(entries) = std::fs::read_dir(build_dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(files) = std::fs::read_dir(entry.path()) else {
             continue;
         };
-        for entry in entries.flatten() {
-            if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+        for file in files.flatten() {
+            let path = file.path();
+            if !path.to_string_lossy().ends_with(crate::unit::RECORD_SUFFIX) {
                 continue;
             }
-            let Ok(files) = std::fs::read_dir(entry.path()) else {
-                continue;
-            };
-            for file in files.flatten() {
-                let path = file.path();
-                if !path.to_string_lossy().ends_with(crate::unit::RECORD_SUFFIX) {
-                    continue;
-                }
-                if let Some(r) = UnitRecord::read(&path) {
-                    if r.build_script
-                        && r.manifest_dir == unit.manifest_dir
-                        && r.features == unit.features
-                    {
-                        found.push((r, path));
-                    }
-                }
+            if let Some(r) = UnitRecord::read(&path).filter(|r| r.build_script) {
+                found.push((r, path));
             }
         }
     }
