@@ -8,6 +8,7 @@ mod build_helper;
 mod cargo_audit;
 mod cli;
 mod deployed;
+mod hardening;
 mod http;
 mod image;
 mod recover;

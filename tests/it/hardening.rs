@@ -1,0 +1,747 @@
+//! Hostile and malformed inputs, systematically: every sample truncated and bit-flipped, a zlib
+//! bomb, hostile manifests, forged universal and PE headers, sparse 10 GiB files, unreadable
+//! files, FIFOs and hostile image layouts. Each must give a per-file error with its reason and
+//! the right exit status — never a panic, a hang, unbounded memory or "no findings".
+//!
+//! The bulk (every truncation, every flip) runs through the library; each category also runs
+//! through the real `binaudit` once, as a user would.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use binaudit::binary::{inspect_bytes, BinaryReport, ImageManifest};
+use binaudit::decode::Limits;
+
+use crate::support::*;
+
+fn sample(name: &str) -> PathBuf {
+    samples_dir().join(name)
+}
+
+/// The samples that carry a manifest (every one but the no-manifest build).
+fn manifest_samples() -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(samples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_owned();
+            let bytes = std::fs::read(&p).ok()?;
+            let report = inspect_bytes(&bytes, &Limits::default()).ok()?;
+            let all_found = report
+                .images
+                .iter()
+                .all(|i| matches!(i.manifest, ImageManifest::Found { .. }));
+            all_found.then_some((name, bytes))
+        })
+        .collect();
+    out.sort();
+    assert_eq!(out.len(), 13, "every sample but the no-manifest one");
+    out
+}
+
+/// The embedded JSON of every image that has one, by architecture.
+fn manifests(report: &BinaryReport) -> Vec<(String, Vec<u8>)> {
+    report
+        .images
+        .iter()
+        .filter_map(|i| match &i.manifest {
+            ImageManifest::Found { decoded, .. } => {
+                Some((i.image.arch.as_str().to_owned(), decoded.json.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `binaudit scan` offline against the small fixture database, with private caches.
+fn scan(dir: &Path) -> Command {
+    let mut cmd = binaudit();
+    cmd.arg("scan")
+        .arg("--db")
+        .arg(repo_root().join("tests/fixtures/advisory-db-small"))
+        .args([
+            "--offline",
+            "--no-stale-warning",
+            "--no-yanked",
+            "--format",
+            "json",
+        ])
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("CARGO_HOME", dir.join("cargo-home"))
+        .current_dir(dir);
+    cmd
+}
+
+/// Runs a command that must finish; a hang fails the test (after a minute) instead of the suite.
+fn run_bounded(cmd: &mut Command) -> (i32, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{cmd:?} hung; it printed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The JSON report of a scan that must finish.
+fn scan_json(cmd: &mut Command) -> (i32, serde_json::Value) {
+    let (code, out, err) = run_bounded(cmd);
+    let doc = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, doc)
+}
+
+/// The input of a JSON report for `path`.
+fn input<'a>(doc: &'a serde_json::Value, path: &Path) -> &'a serde_json::Value {
+    doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == path.display().to_string())
+        .unwrap_or_else(|| panic!("{} not in {doc}", path.display()))
+}
+
+/// The error of an input, or of its first unit.
+fn error_of(input: &serde_json::Value) -> String {
+    input["error"]
+        .as_str()
+        .or_else(|| input["units"][0]["error"].as_str())
+        .unwrap_or_else(|| panic!("no error in {input}"))
+        .to_owned()
+}
+
+/// A relocatable x86_64 ELF whose `.dep-v0` section holds `section`.
+fn elf_with_section(section: &[u8]) -> Vec<u8> {
+    use object::write::Object;
+    use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let id = obj.add_section(Vec::new(), b".dep-v0".to_vec(), SectionKind::ReadOnlyData);
+    obj.append_section_data(id, section, 1);
+    obj.write().unwrap()
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Truncation and bit flips of every sample
+// ---------------------------------------------------------------------------------------------
+
+/// Where to cut a file of `len` bytes: every 8 bytes of the first 4 KiB (the headers), 256
+/// points spread over the rest, and a few bytes either side of `marks` (section boundaries).
+fn cut_points(len: usize, marks: &[usize]) -> Vec<usize> {
+    let mut cuts: Vec<usize> = (0..len.min(4096)).step_by(8).collect();
+    cuts.extend((0..256).map(|i| len / 256 * i));
+    for &m in marks {
+        cuts.extend(m.saturating_sub(2)..=m.saturating_add(2));
+    }
+    cuts.extend(len.saturating_sub(16)..len);
+    cuts.retain(|&c| c < len);
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+/// Where the manifest section of each image starts and ends in the file.
+fn section_marks(report: &BinaryReport) -> Vec<usize> {
+    report
+        .images
+        .iter()
+        .filter_map(|i| i.image.section)
+        .flat_map(|s| [s.offset as usize, (s.offset + s.size) as usize])
+        .collect()
+}
+
+/// A truncated binary never reads as a different manifest, and never as "no manifest" when
+/// the original had one — except a WebAssembly module cut at a section boundary before its
+/// manifest, which is a well-formed shorter module. It is an error (with a reason), or, when
+/// the cut lies past everything read (PE and Mach-O keep their headers first), the same manifest.
+#[test]
+fn truncated_samples_are_errors_or_read_the_same_manifest() {
+    for (name, bytes) in manifest_samples() {
+        let original = inspect_bytes(&bytes, &Limits::default()).unwrap();
+        let expected = manifests(&original);
+        let marks = section_marks(&original);
+        let first_section = marks.iter().copied().min().unwrap();
+        let mut outcomes = [0usize; 3];
+        for cut in cut_points(bytes.len(), &marks) {
+            let short = &bytes[..cut];
+            match inspect_bytes(short, &Limits::default()) {
+                Err(e) if e.is_not_executable() => {
+                    assert!(
+                        cut < 64,
+                        "{name} cut at {cut} of {} reads as not an executable",
+                        bytes.len()
+                    );
+                    outcomes[0] += 1;
+                }
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    outcomes[1] += 1;
+                }
+                Ok(report) => {
+                    outcomes[2] += 1;
+                    for image in &report.images {
+                        match &image.manifest {
+                            ImageManifest::Found { decoded, .. } => {
+                                let arch = image.image.arch.as_str();
+                                assert!(
+                                    expected
+                                        .iter()
+                                        .any(|(a, j)| a == arch && *j == decoded.json),
+                                    "{name} cut at {cut}: a different manifest for {arch}"
+                                );
+                            }
+                            ImageManifest::Invalid { error, .. } => {
+                                assert!(!error.to_string().is_empty());
+                            }
+                            ImageManifest::Missing => assert!(
+                                name.ends_with(".wasm") && cut <= first_section,
+                                "{name} cut at {cut} of {} reads as having no manifest",
+                                bytes.len()
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(outcomes[1] > 0, "{name}: no truncation was an error");
+    }
+}
+
+/// Bit flips in the first and last 512 bytes (file headers, load commands, ELF section
+/// tables): no panic, and whatever is found is one of the original manifests — a flip can make
+/// a file unreadable, never make it carry different packages.
+#[test]
+fn bit_flips_in_headers_never_forge_a_manifest() {
+    for (name, bytes) in manifest_samples() {
+        let original = inspect_bytes(&bytes, &Limits::default()).unwrap();
+        let expected: Vec<Vec<u8>> = manifests(&original).into_iter().map(|(_, j)| j).collect();
+        let len = bytes.len();
+        let offsets = (0..512.min(len)).chain(len.saturating_sub(512)..len);
+        let mut changed = 0;
+        let mut copy = bytes.clone();
+        for at in offsets {
+            for mask in [0x01u8, 0x80, 0xff] {
+                copy[at] ^= mask;
+                match inspect_bytes(&copy, &Limits::default()) {
+                    Ok(report) => {
+                        for (arch, json) in manifests(&report) {
+                            assert!(
+                                expected.contains(&json),
+                                "{name}: flipping {mask:#x} at {at} gives another manifest ({arch})"
+                            );
+                        }
+                        if manifests(&report).len() != expected.len() {
+                            changed += 1;
+                        }
+                    }
+                    Err(e) => {
+                        assert!(!e.to_string().is_empty());
+                        changed += 1;
+                    }
+                }
+                copy[at] ^= mask;
+            }
+        }
+        assert!(changed > 0, "{name}: no flip made any difference");
+    }
+}
+
+/// CLI level: a truncated file among good ones is an error naming the file; the others are
+/// still audited and the exit status is 2.
+#[test]
+fn truncated_binaries_in_a_scan_exit_2_and_the_rest_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = scan(dir.path());
+    let mut cut_paths = Vec::new();
+    for name in [
+        "x86_64-linux-gnu",
+        "universal2-macos",
+        "x86_64-windows-gnu.exe",
+        "wasm32-unknown-unknown.wasm",
+    ] {
+        let bytes = std::fs::read(sample(name)).unwrap();
+        let cut = dir.path().join(format!("cut-{name}"));
+        std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+        cmd.arg(&cut);
+        cut_paths.push(cut);
+    }
+    cmd.arg(sample("aarch64-linux-gnu"));
+    let (code, doc) = scan_json(&mut cmd);
+    assert_eq!(code, 2, "{doc}");
+    for cut in &cut_paths {
+        let i = input(&doc, cut);
+        let unit_complete = i["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["completeness"] == "complete" && u["error"].is_null());
+        assert!(!unit_complete, "{} reads as complete: {i}", cut.display());
+        let err = error_of(i);
+        assert!(
+            err.contains("truncated") || err.contains("past the end") || err.contains("ends early"),
+            "{}: {err}",
+            cut.display()
+        );
+    }
+    assert_eq!(
+        input(&doc, &sample("aarch64-linux-gnu"))["status"],
+        "audited"
+    );
+    assert!(doc["summary"]["errors"].as_u64().unwrap() >= 4, "{doc}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decompression bomb and hostile manifests
+// ---------------------------------------------------------------------------------------------
+
+/// A valid zlib stream of `1 + blocks` MiB of zeros, built without holding its output: one
+/// MiB-block is compressed once and repeated (each repetition refers only to the zeros behind
+/// it), then the final block and the Adler-32 of the whole are appended.
+fn zlib_zeros(blocks: usize) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    let mib = vec![0u8; 1 << 20];
+    let mut c = Compress::new(Compression::best(), true);
+    let mut chunk = |input: &[u8], flush| {
+        let mut out = Vec::with_capacity(64 << 10);
+        let before = c.total_in();
+        c.compress_vec(input, &mut out, flush).unwrap();
+        assert_eq!(c.total_in() - before, input.len() as u64);
+        out
+    };
+    let first = chunk(&mib, FlushCompress::Sync);
+    let repeated = chunk(&mib, FlushCompress::Sync);
+    let mut tail = chunk(&[], FlushCompress::Finish);
+    let total = (1 + blocks as u64) << 20;
+    // Adler-32 of n zero bytes: a = 1, b = n mod 65521.
+    let adler = ((total % 65521) << 16 | 1) as u32;
+    let n = tail.len();
+    tail[n - 4..].copy_from_slice(&adler.to_be_bytes());
+    let mut out = first;
+    for _ in 0..blocks {
+        out.extend_from_slice(&repeated);
+    }
+    out.extend_from_slice(&tail);
+    out
+}
+
+/// Decompressed size of a zlib stream, checksum verified, streamed.
+fn inflated_len(stream: &[u8]) -> u64 {
+    let mut d = flate2::read::ZlibDecoder::new(stream);
+    std::io::copy(&mut d, &mut std::io::sink()).unwrap()
+}
+
+/// The bomb: 1 GiB and 1 MiB of zeros in about a megabyte.
+fn bomb() -> Vec<u8> {
+    zlib_zeros(1024)
+}
+
+#[test]
+fn the_bomb_is_a_valid_stream_of_over_one_gib() {
+    // The construction, checked in full at a small size (the checksum is verified too)...
+    assert_eq!(inflated_len(&zlib_zeros(3)), 4 << 20);
+    // ...and the bomb itself is small and a well-formed stream up to the limit.
+    let bomb = bomb();
+    assert!(bomb.len() < 4 << 20, "{} bytes", bomb.len());
+    let mut d = flate2::read::ZlibDecoder::new(bomb.as_slice());
+    let mut head = vec![0u8; 16 << 20];
+    std::io::Read::read_exact(&mut d, &mut head).unwrap();
+}
+
+#[test]
+fn a_zlib_bomb_past_one_gib_stops_at_the_json_limit() {
+    let elf = elf_with_section(&bomb());
+    let report = inspect_bytes(&elf, &Limits::default()).unwrap();
+    match &report.images[0].manifest {
+        ImageManifest::Invalid { error, .. } => assert!(
+            error
+                .to_string()
+                .contains("decompresses to more than the 8388608-byte limit"),
+            "{error}"
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb");
+    std::fs::write(&path, &elf).unwrap();
+    let (code, doc) = scan_json(scan(dir.path()).arg(&path).arg(sample("x86_64-linux-gnu")));
+    assert_eq!(code, 2, "{doc}");
+    let err = error_of(input(&doc, &path));
+    assert!(err.contains("8388608-byte limit"), "{err}");
+    assert_eq!(input(&doc, &path)["units"][0]["completeness"], "none");
+    assert_eq!(
+        input(&doc, &sample("x86_64-linux-gnu"))["status"],
+        "audited"
+    );
+}
+
+/// Manifests that decode but must not be trusted: each an error naming why, at CLI level.
+#[test]
+fn hostile_manifests_are_per_file_errors_with_the_reason() {
+    let pkg = |name: &str, version: &str, deps: &str, root: bool| {
+        format!(
+            r#"{{"name":"{name}","version":"{version}","source":"crates.io","dependencies":[{deps}]{}}}"#,
+            if root { r#","root":true"# } else { "" }
+        )
+    };
+    let doc = |packages: &[String]| format!(r#"{{"packages":[{}]}}"#, packages.join(","));
+    let huge_array = format!(
+        r#"{{"packages":[{}],"padding":[{}]}}"#,
+        pkg("a", "1.0.0", "", true),
+        vec!["0"; 5_000_000].join(",")
+    );
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "deep",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            "invalid manifest",
+        ),
+        ("huge-array", huge_array, "8388608-byte limit"),
+        (
+            "two-roots",
+            doc(&[pkg("a", "1.0.0", "", true), pkg("b", "1.0.0", "", true)]),
+            "root",
+        ),
+        (
+            "no-root",
+            doc(&[pkg("a", "1.0.0", "", false), pkg("b", "1.0.0", "0", false)]),
+            "root",
+        ),
+        (
+            "cycle",
+            doc(&[pkg("a", "1.0.0", "1", true), pkg("b", "1.0.0", "0", false)]),
+            "cycle",
+        ),
+        (
+            "out-of-range",
+            doc(&[pkg("a", "1.0.0", "7", true)]),
+            "depends on index 7",
+        ),
+        ("non-semver", doc(&[pkg("a", "1.0", "", true)]), "version"),
+        (
+            "not-json",
+            "\u{0}\u{1}garbage".to_owned(),
+            "invalid manifest",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = scan(dir.path());
+    let mut paths = Vec::new();
+    for (name, json, _) in &cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, elf_with_section(&zlib(json.as_bytes()))).unwrap();
+        cmd.arg(&path);
+        paths.push(path);
+    }
+    cmd.arg(sample("x86_64-linux-gnu"));
+    let (code, report) = scan_json(&mut cmd);
+    assert_eq!(code, 2, "{report}");
+    for ((name, _, reason), path) in cases.iter().zip(&paths) {
+        let i = input(&report, path);
+        assert_eq!(i["units"][0]["completeness"], "none", "{name}: {i}");
+        assert!(i["units"][0]["packages"].as_array().unwrap().is_empty());
+        let err = error_of(i);
+        assert!(
+            err.to_lowercase().contains(reason),
+            "{name}: {err:?} does not say {reason:?}"
+        );
+    }
+    assert_eq!(
+        report["summary"]["errors"].as_u64(),
+        Some(cases.len() as u64),
+        "{report}"
+    );
+    let good = input(&report, &sample("x86_64-linux-gnu"));
+    assert!(!good["units"][0]["findings"].as_array().unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forged container headers
+// ---------------------------------------------------------------------------------------------
+
+fn be32(bytes: &mut [u8], at: usize, value: u32) {
+    bytes[at..at + 4].copy_from_slice(&value.to_be_bytes());
+}
+
+fn read_be32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap())
+}
+
+/// A universal binary whose second slice overlaps the first, or lies past the end of the file.
+#[test]
+fn fat_mach_o_with_overlapping_or_out_of_range_slices_is_an_error() {
+    let fat = std::fs::read(sample("universal2-macos")).unwrap();
+    assert_eq!(read_be32(&fat, 0), 0xcafe_babe);
+    assert_eq!(read_be32(&fat, 4), 2);
+    // fat_arch i at 8 + 20 i: cputype, cpusubtype, offset, size, align.
+    let (first_offset, second_size) = (read_be32(&fat, 8 + 8), read_be32(&fat, 28 + 12));
+    let mut overlapping = fat.clone();
+    be32(&mut overlapping, 28 + 8, first_offset + 4096);
+    let mut past_end = fat.clone();
+    be32(&mut past_end, 28 + 8, u32::MAX - second_size / 2);
+    let mut huge = fat.clone();
+    be32(&mut huge, 28 + 12, u32::MAX);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = scan(dir.path());
+    let cases = [
+        ("overlapping", overlapping, "overlap"),
+        ("past-end", past_end, "past the end"),
+        ("huge-slice", huge, "past the end"),
+    ];
+    for (name, bytes, _) in &cases {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        cmd.arg(dir.path().join(name));
+    }
+    let (code, doc) = scan_json(&mut cmd);
+    assert_eq!(code, 2, "{doc}");
+    for (name, _, reason) in &cases {
+        let i = input(&doc, &dir.path().join(name));
+        assert_eq!(i["status"], "error", "{name}: {i}");
+        let err = error_of(i);
+        assert!(err.contains(reason), "{name}: {err}");
+    }
+}
+
+/// The file offset of the section table entry named `name` in a PE file.
+fn pe_section_header(pe: &[u8], name: &[u8]) -> usize {
+    let le16 = |at: usize| u16::from_le_bytes([pe[at], pe[at + 1]]) as usize;
+    let pe_header = u32::from_le_bytes(pe[0x3c..0x40].try_into().unwrap()) as usize;
+    let sections = le16(pe_header + 6);
+    let optional = le16(pe_header + 20);
+    let table = pe_header + 24 + optional;
+    (0..sections)
+        .map(|i| table + 40 * i)
+        .find(|&at| pe[at..at + 8].starts_with(name))
+        .expect("section present")
+}
+
+/// PE section pointers past the end of the file: the manifest's own section is an error; the
+/// others are never read.
+#[test]
+fn pe_section_pointers_past_the_end_of_file_are_errors() {
+    let exe = std::fs::read(sample("x86_64-windows-gnu.exe")).unwrap();
+    let at = pe_section_header(&exe, b".dep-v0\0");
+    let mut past = exe.clone();
+    past[at + 20..at + 24].copy_from_slice(&0xffff_0000u32.to_le_bytes());
+    let mut long = exe.clone();
+    long[at + 16..at + 24].copy_from_slice(&[0xff; 8]);
+    let mut others = exe.clone();
+    let text = pe_section_header(&exe, b".text\0");
+    others[text + 20..text + 24].copy_from_slice(&0xffff_0000u32.to_le_bytes());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = scan(dir.path());
+    for (name, bytes) in [("past", &past), ("long", &long), ("others", &others)] {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        cmd.arg(dir.path().join(name));
+    }
+    let (code, doc) = scan_json(&mut cmd);
+    assert_eq!(code, 2, "{doc}");
+    for name in ["past", "long"] {
+        let err = error_of(input(&doc, &dir.path().join(name)));
+        assert!(err.contains("past the end"), "{name}: {err}");
+    }
+    // Only the manifest's section is read: a bad pointer elsewhere changes nothing.
+    let others = input(&doc, &dir.path().join("others"));
+    assert_eq!(others["units"][0]["completeness"], "complete", "{others}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sparse 10 GiB files, unreadable files, FIFOs
+// ---------------------------------------------------------------------------------------------
+
+/// A copy of `sample` extended with a hole to 10 GiB (no disk space used).
+fn sparse_copy(sample_name: &str, to: &Path) {
+    std::fs::copy(sample(sample_name), to).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(to)
+        .unwrap()
+        .set_len(10 << 30)
+        .unwrap();
+}
+
+/// A 10 GiB file with a manifest at its start is audited from its headers and the section;
+/// one without a manifest is recovered from at most its first
+/// `binaudit::recover::MAX_FILE_BYTES`, and says so; a 10 GiB lock file is refused unread.
+#[test]
+fn sparse_10_gib_files_with_and_without_a_manifest_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = dir.path().join("with-manifest");
+    let without = dir.path().join("without-manifest");
+    sparse_copy("x86_64-linux-gnu", &with);
+    sparse_copy("x86_64-linux-gnu-no-manifest", &without);
+    let (code, doc) = scan_json(scan(dir.path()).arg(&with).arg(&without));
+    assert_eq!(code, 1, "findings, nothing unreadable: {doc}");
+    assert_eq!(
+        binaudit::recover::MAX_FILE_BYTES,
+        256 << 20,
+        "the message below"
+    );
+    let with = input(&doc, &with);
+    assert_eq!(with["units"][0]["completeness"], "complete", "{with}");
+    assert!(with["units"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["id"] == "RUSTSEC-2021-0003"));
+    let without = input(&doc, &without);
+    assert_eq!(
+        without["units"][0]["completeness"], "recovered",
+        "{without}"
+    );
+    let evidence = without["units"][0]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains("only the first 256 MiB"),
+        "a partial read is said: {evidence}"
+    );
+    // The panic paths are near the start: what the original recovers is still found.
+    let names: Vec<&str> = without["units"][0]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"smallvec"), "{names:?}");
+
+    let lock = dir.path().join("Cargo.lock");
+    std::fs::File::create(&lock)
+        .unwrap()
+        .set_len(10 << 30)
+        .unwrap();
+    let (code, doc) = scan_json(scan(dir.path()).arg(&lock));
+    assert_eq!(code, 2, "{doc}");
+    let err = error_of(input(&doc, &lock));
+    assert!(err.contains("limit for a lock file"), "{err}");
+}
+
+/// A path made unreadable by its permissions: an error naming it, exit 2, the rest reported —
+/// given directly and found by a directory walk. As root (which reads everything) the scan runs
+/// as `nobody` through `setpriv`.
+#[test]
+fn unreadable_files_are_errors_naming_the_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    let locked = tree.join("locked");
+    std::fs::copy(sample("x86_64-linux-gnu"), &locked).unwrap();
+    std::fs::copy(sample("aarch64-linux-gnu"), tree.join("readable")).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    for p in [dir.path(), &tree] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let mut cmd = scan(dir.path());
+    cmd.arg(&locked).arg(&tree);
+    if std::fs::File::open(&locked).is_ok() {
+        let probe = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+            .status();
+        if !probe.as_ref().is_ok_and(|s| s.success()) {
+            eprintln!("skipped: running as root, and setpriv cannot drop privileges: {probe:?}");
+            return;
+        }
+        let program = cmd.get_program().to_owned();
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+        let mut as_nobody = Command::new("setpriv");
+        as_nobody
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(program)
+            .args(args)
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .env("CARGO_HOME", dir.path().join("cargo-home"))
+            .current_dir(dir.path());
+        cmd = as_nobody;
+    }
+    let (code, doc) = scan_json(&mut cmd);
+    assert_eq!(code, 2, "{doc}");
+    let inputs = doc["inputs"].as_array().unwrap();
+    let locked_inputs: Vec<_> = inputs
+        .iter()
+        .filter(|i| i["path"] == locked.display().to_string())
+        .collect();
+    assert!(!locked_inputs.is_empty(), "{doc}");
+    for i in locked_inputs {
+        assert_eq!(i["status"], "error", "{i}");
+        let err = error_of(i);
+        assert!(err.contains("ermission denied"), "{err}");
+    }
+    assert_eq!(input(&doc, &tree.join("readable"))["status"], "audited");
+}
+
+/// A FIFO in a scanned directory is skipped; one named directly is an error, not a hang, for
+/// `show` and `scan` alike.
+#[test]
+fn fifos_never_hang_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    let fifo = tree.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.as_ref().is_ok_and(|s| s.success()) {
+        if std::env::var_os("CI").is_some() {
+            panic!("mkfifo failed: {made:?}");
+        }
+        eprintln!("skipped: mkfifo failed: {made:?}");
+        return;
+    }
+    std::fs::copy(sample("x86_64-linux-gnu"), tree.join("app")).unwrap();
+
+    let (code, doc) = scan_json(scan(dir.path()).arg(&tree));
+    assert_eq!(code, 1, "{doc}");
+    let paths: Vec<&str> = doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [tree.join("app").display().to_string()]);
+
+    let (code, doc) = scan_json(scan(dir.path()).arg(&fifo).arg(tree.join("app")));
+    assert_eq!(code, 2, "{doc}");
+    let err = error_of(input(&doc, &fifo));
+    assert!(err.contains("not a regular file"), "{err}");
+    assert_eq!(input(&doc, &tree.join("app"))["status"], "audited");
+
+    // A FIFO named like a lock file is not read as one either.
+    let fifo_lock = dir.path().join("Cargo.lock");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo_lock)
+        .status()
+        .unwrap()
+        .success());
+    let (code, doc) = scan_json(scan(dir.path()).arg(&fifo_lock));
+    assert_eq!(code, 2, "{doc}");
+    let err = error_of(input(&doc, &fifo_lock));
+    assert!(err.contains("not a regular file"), "{err}");
+
+    let (code, out, err) = run_bounded(binaudit().arg("show").arg(&fifo));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("not a regular file"), "{out}{err}");
+}
