@@ -745,3 +745,287 @@ fn fifos_never_hang_a_scan() {
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.contains("not a regular file"), "{out}{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Container images
+// ---------------------------------------------------------------------------------------------
+
+/// A made-up, well-formed digest (blobs are named by digest; their bytes are not hashed).
+fn fake_digest(n: usize) -> String {
+    format!("sha256:{n:064x}")
+}
+
+/// Writes an OCI layout with one image (linux/amd64) of the given layer blobs, bottom first.
+fn oci_layout(root: &Path, layers: &[Vec<u8>]) {
+    let blobs = root.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |digest: &str, bytes: &[u8]| {
+        std::fs::write(blobs.join(digest.trim_start_matches("sha256:")), bytes).unwrap();
+    };
+    let digests: Vec<String> = (0..layers.len()).map(|i| fake_digest(i + 1)).collect();
+    for (d, bytes) in digests.iter().zip(layers) {
+        put(d, bytes);
+    }
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": digests},
+    });
+    let config_digest = fake_digest(1 << 40);
+    put(&config_digest, &serde_json::to_vec(&config).unwrap());
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config_digest, "size": 1},
+        "layers": digests.iter().map(|d| serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": 1,
+        })).collect::<Vec<_>>(),
+    });
+    let manifest_digest = fake_digest(1 << 41);
+    put(&manifest_digest, &serde_json::to_vec(&manifest).unwrap());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": manifest_digest, "size": 1,
+                       "annotations": {"org.opencontainers.image.ref.name": "t"}}],
+    });
+    std::fs::write(root.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    std::fs::write(
+        root.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+}
+
+/// One raw tar header: `name` and `link` stored verbatim, the size field as given (whatever
+/// data follows), the checksum computed.
+fn tar_header(name: &str, kind: u8, link: &str, size: u64) -> [u8; 512] {
+    let mut h = tar::Header::new_gnu();
+    {
+        let old = h.as_old_mut();
+        old.name[..name.len()].copy_from_slice(name.as_bytes());
+        old.linkname[..link.len()].copy_from_slice(link.as_bytes());
+    }
+    h.set_entry_type(tar::EntryType::new(kind));
+    h.set_size(size);
+    h.set_mode(0o755);
+    h.set_mtime(0);
+    h.set_cksum();
+    *h.as_bytes()
+}
+
+/// A tar of entries `(name, type, link, data)`, each padded to the block size, and the end.
+fn tar_of(entries: &[(&str, u8, &str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, link, data) in entries {
+        out.extend_from_slice(&tar_header(name, *kind, link, data.len() as u64));
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.extend_from_slice(&[0; 1024]);
+    out
+}
+
+/// Runs `scan` on an image and returns the report.
+fn scan_image(dir: &Path, image: &Path) -> (i32, serde_json::Value) {
+    scan_json(scan(dir).arg(image))
+}
+
+/// The paths (inside the image) of the inputs of a report, with their status.
+fn image_inputs(doc: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let path = i["path"].as_str().unwrap();
+            let inner = path.rsplit_once(':').map_or(path, |(_, p)| p);
+            (inner.to_owned(), i["status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `..` paths, absolute and looping symbolic links, hard links to a binary, to a missing
+/// target, to themselves and to each other: binaries are read under their own paths, links are
+/// never followed, an escaping path is a per-file error, and nothing loops.
+#[test]
+fn image_links_and_escaping_paths_are_never_followed() {
+    let elf = std::fs::read(sample("x86_64-linux-gnu")).unwrap();
+    let layer = tar_of(&[
+        ("usr/bin/app", b'0', "", &elf),
+        ("usr/bin/hard", b'1', "usr/bin/app", b""),
+        ("usr/bin/hard-missing", b'1', "usr/bin/nowhere", b""),
+        ("usr/bin/hard-self", b'1', "usr/bin/hard-self", b""),
+        ("usr/bin/hard-a", b'1', "usr/bin/hard-b", b""),
+        ("usr/bin/hard-b", b'1', "usr/bin/hard-a", b""),
+        ("usr/bin/abs-link", b'2', "/usr/bin/app", b""),
+        ("usr/bin/out-link", b'2', "../../../../etc/shadow", b""),
+        ("loop/a", b'2', "b", b""),
+        ("loop/b", b'2', "a", b""),
+        ("loop/self", b'2', "self", b""),
+        ("../../escape", b'0', "", &elf),
+        ("/abs/bin/x", b'0', "", &elf),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("img");
+    oci_layout(&image, &[layer]);
+    let (code, doc) = scan_image(dir.path(), &image);
+    assert_eq!(code, 2, "the escaping path could not be audited: {doc}");
+    let inputs = image_inputs(&doc);
+    let expected: Vec<(String, String)> = [
+        ("../../escape", "error"),
+        ("/abs/bin/x", "audited"),
+        ("/usr/bin/app", "audited"),
+        ("/usr/bin/hard", "audited"),
+    ]
+    .iter()
+    .map(|(p, s)| ((*p).to_owned(), (*s).to_owned()))
+    .collect();
+    assert_eq!(inputs, expected, "{doc}");
+}
+
+/// Extension headers and sizes that claim far more than there is: a 10 GiB PAX record, a
+/// 10 GiB GNU long name, and a 10 GiB executable. Each is refused or skipped from its header —
+/// never allocated — and the scan exits 2.
+#[test]
+fn oversized_tar_headers_are_errors_not_allocations() {
+    let elf = std::fs::read(sample("x86_64-linux-gnu")).unwrap();
+    let huge = 10u64 << 30;
+    let claim = |kind: u8| {
+        let mut t = tar_header("././@LongLink", kind, "", huge).to_vec();
+        t.extend_from_slice(&[b'x'; 4096]);
+        t
+    };
+    let mut big_exe = tar_header("usr/bin/big", b'0', "", huge).to_vec();
+    big_exe.extend_from_slice(&elf);
+    let pax_over_cap = {
+        // A complete PAX record set just over its 1 MiB cap.
+        let body = format!(" comment={}\n", "c".repeat(1 << 20));
+        let record = format!("{} {body}", body.len() + 8);
+        let mut t = tar_header("PaxHeaders/x", b'x', "", record.len() as u64).to_vec();
+        t.extend_from_slice(record.as_bytes());
+        t.resize(t.len().div_ceil(512) * 512, 0);
+        t.extend_from_slice(&tar_of(&[("usr/bin/app", b'0', "", &elf)]));
+        t
+    };
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("pax-claim", claim(b'x'), "corrupt tar stream"),
+        ("long-name-claim", claim(b'L'), "corrupt tar stream"),
+        ("pax-over-cap", pax_over_cap, "corrupt tar stream"),
+        // The claim is over the 1 GiB limit, so the file would be skipped unread; the stream then
+        // ends inside the claimed data, which makes the whole layer corrupt.
+        ("big-exe", big_exe, "ends inside an entry's data"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, layer, reason) in cases {
+        let image = dir.path().join(name);
+        oci_layout(&image, &[layer]);
+        let (code, doc) = scan_image(dir.path(), &image);
+        assert_eq!(code, 2, "{name}: {doc}");
+        let errors: Vec<String> = doc["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["status"] == "error")
+            .map(error_of)
+            .collect();
+        assert!(
+            errors.iter().any(|e| e.contains(reason)),
+            "{name}: {errors:?} do not say {reason:?}"
+        );
+    }
+}
+
+/// 10,000 tiny layers are over the 1,000-layer limit: refused before any layer is read, with
+/// the limit named. 1,000 are read, top first, whiteouts applied.
+#[test]
+fn ten_thousand_tiny_layers_are_refused_and_a_thousand_are_read() {
+    use binaudit::targets::image::{walk_image, ImageError, ImageOptions};
+    let elf = std::fs::read(sample("x86_64-linux-gnu")).unwrap();
+    let tiny = |i: usize| tar_of(&[(&format!("layer/{i}"), b'0', "", b"tiny\n")]);
+    let dir = tempfile::tempdir().unwrap();
+
+    let many = dir.path().join("many");
+    oci_layout(&many, &(0..10_000).map(tiny).collect::<Vec<_>>());
+    let mut visited = 0;
+    let err = walk_image(&many, &ImageOptions::default(), &mut |_| visited += 1).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImageError::Limit {
+                what: "layers",
+                limit: 1000
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(visited, 0);
+    let (code, doc) = scan_image(dir.path(), &many);
+    assert_eq!(code, 2, "{doc}");
+    let err = error_of(&doc["inputs"][0]);
+    assert!(err.contains("more layers than the limit of 1000"), "{err}");
+
+    let thousand = dir.path().join("thousand");
+    let mut layers: Vec<Vec<u8>> = vec![tar_of(&[
+        ("usr/bin/app", b'0', "", &elf),
+        ("usr/bin/gone", b'0', "", &elf),
+    ])];
+    layers.extend((1..999).map(tiny));
+    layers.push(tar_of(&[("usr/bin/.wh.gone", b'0', "", b"")]));
+    oci_layout(&thousand, &layers);
+    let mut paths = Vec::new();
+    let summary = walk_image(&thousand, &ImageOptions::default(), &mut |e| {
+        paths.push(e.path.to_owned())
+    })
+    .unwrap();
+    assert_eq!(summary.layers, 1000);
+    assert_eq!(summary.files, 999);
+    assert_eq!(paths, ["/usr/bin/app"]);
+}
+
+/// Truncated gzip and zstd layers and a layer that is not a tar: errors naming the layer, after
+/// which the binaries already read are still reported, and the scan exits 2.
+#[test]
+fn truncated_compressed_layers_are_errors_naming_the_layer() {
+    let elf = std::fs::read(sample("x86_64-linux-gnu")).unwrap();
+    let plain = tar_of(&[("usr/bin/app", b'0', "", &elf)]);
+    let gzip = {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&plain).unwrap();
+        enc.finish().unwrap()
+    };
+    let zstd = zstd::stream::encode_all(plain.as_slice(), 3).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, blob, reason) in [
+        ("gzip", gzip, "gzip decompression failed"),
+        ("zstd", zstd, "zstd decompression failed"),
+        ("plain", plain, "corrupt tar stream"),
+    ] {
+        let image = dir.path().join(name);
+        let cut = blob[..blob.len() / 2].to_vec();
+        // The intact layer on top is read first; the truncated one below it fails.
+        let top = tar_of(&[("usr/bin/top", b'0', "", &elf)]);
+        oci_layout(&image, &[cut, top]);
+        let (code, doc) = scan_image(dir.path(), &image);
+        assert_eq!(code, 2, "{name}: {doc}");
+        let inputs = image_inputs(&doc);
+        assert!(
+            inputs.contains(&("/usr/bin/top".to_owned(), "audited".to_owned())),
+            "{name}: {inputs:?}"
+        );
+        let err = doc["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["status"] == "error")
+            .map(error_of)
+            .next()
+            .unwrap_or_else(|| panic!("{name}: no error in {doc}"));
+        assert!(
+            err.contains(reason) && err.contains(&fake_digest(1)),
+            "{name}: {err}"
+        );
+    }
+}

@@ -20,6 +20,8 @@ use crate::extract::sniff;
 /// The most entries read across all layers of one image: the marks of upper layers are kept in
 /// memory, a few dozen bytes plus the path each.
 const MAX_ENTRIES: u64 = 5_000_000;
+/// The buffer for an executable grows by at most this much ahead of the bytes that arrived.
+const GROWTH_STEP: u64 = 64 * 1024 * 1024;
 /// Bytes handed to [`sniff`].
 const HEAD: usize = 16;
 
@@ -281,12 +283,8 @@ impl Walk<'_> {
                         continue;
                     }
                     self.buf.clear();
-                    let size = usize::try_from(header.size).unwrap_or(usize::MAX);
-                    self.buf.reserve_exact(size);
                     self.buf.extend_from_slice(first);
-                    stream
-                        .read_to_end(&mut self.buf)
-                        .map_err(LayerError::Data)?;
+                    read_claimed(stream, header.size, &mut self.buf).map_err(LayerError::Data)?;
                     let shown = path::display(&path);
                     visit(ImageEntry {
                         image: self.reference,
@@ -368,6 +366,20 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// Reads the rest of an entry whose header claims `size` bytes in all, growing `buf` by at most
+/// [`GROWTH_STEP`] ahead of the data: the size is a claim, and reserving it up front would let a
+/// header of a short entry allocate up to the file size limit.
+fn read_claimed<R: Read>(entry: &mut R, size: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    loop {
+        let left = size.saturating_sub(buf.len() as u64);
+        let step = left.clamp(1, GROWTH_STEP);
+        buf.reserve_exact(usize::try_from(step).unwrap_or(usize::MAX));
+        if entry.take(step).read_to_end(buf)? == 0 {
+            return Ok(());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,5 +422,23 @@ mod tests {
         assert_eq!(compression(&[0x28, 0xb5, 0x2f, 0xfd]), Ok("zstd"));
         assert_eq!(compression(b"usr/"), Ok("none"));
         assert!(compression(b"BZh9").is_err());
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_entry_holds_does_not_reserve_the_claim() {
+        let mut buf = Vec::new();
+        read_claimed(&mut &b"0123456789"[..], 1 << 30, &mut buf).unwrap();
+        assert_eq!(buf, b"0123456789");
+        assert!(
+            buf.capacity() as u64 <= 10 + GROWTH_STEP,
+            "{}",
+            buf.capacity()
+        );
+
+        // An entry of exactly its claimed size is read whole, with no slack.
+        let data = vec![7u8; 1000];
+        let mut buf = b"head".to_vec();
+        read_claimed(&mut &data[..], 1004, &mut buf).unwrap();
+        assert_eq!(buf.len(), 1004);
     }
 }
