@@ -427,7 +427,7 @@ mod tests {
     #[test]
     fn a_header_claiming_more_than_the_entry_holds_does_not_reserve_the_claim() {
         let mut buf = Vec::new();
-        read_claimed(&mut &b"0123456789"[..], 1 << 30, &mut buf).unwrap();
+        read_claimed(&mut &b"0123456789"[..], 1 << 30, &mut buf).expect("a slice reads");
         assert_eq!(buf, b"0123456789");
         assert!(
             buf.capacity() as u64 <= 10 + GROWTH_STEP,
@@ -438,7 +438,7 @@ mod tests {
         // An entry of exactly its claimed size is read whole, with no slack.
         let data = vec![7u8; 1000];
         let mut buf = b"head".to_vec();
-        read_claimed(&mut &data[..], 1004, &mut buf).unwrap();
+        read_claimed(&mut &data[..], 1004, &mut buf).expect("a slice reads");
         assert_eq!(buf.len(), 1004);
     }
 }
