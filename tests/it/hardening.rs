@@ -1029,3 +1029,103 @@ fn truncated_compressed_layers_are_errors_naming_the_layer() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Peak memory
+// ---------------------------------------------------------------------------------------------
+
+/// The bounds ARCHITECTURE.md ("Resource limits") documents for a scan of one file: any
+/// hostile binary, and a valid manifest at the JSON limit (whose packages are all kept).
+const PEAK_RSS_BOUND_KIB: u64 = 64 * 1024;
+const PEAK_RSS_LARGEST_MANIFEST_KIB: u64 = 128 * 1024;
+
+/// Runs `cmd` under a Python parent whose only child it is, and returns (exit status, peak RSS
+/// in KiB): `getrusage(RUSAGE_CHILDREN)` there sees this child alone, where the test process
+/// also waits for the children of the tests running beside it.
+fn peak_rss_kib(cmd: &Command) -> (i32, u64) {
+    let mut py = Command::new("python3");
+    py.args([
+        "-c",
+        "import resource, subprocess, sys\n\
+         r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
+         print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+    ])
+    .arg(cmd.get_program())
+    .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => py.env(k, v),
+            None => py.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        py.current_dir(dir);
+    }
+    let (code, out, err) = run_bounded(&mut py);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut fields = out.split_whitespace().map(|f| f.parse::<i64>().unwrap());
+    let status = fields.next().unwrap() as i32;
+    let kib = fields.next().unwrap() as u64;
+    (status, kib)
+}
+
+/// Peak RSS of a whole `binaudit` run on the zlib bomb (over 1 GiB of zeros), a 10 GiB sparse
+/// binary with a manifest and one without (recovery reads its first 256 MiB): each under
+/// 64 MiB. A valid manifest of 6 MiB (near the 8 MiB JSON limit) listing 100,000 packages is
+/// decoded, matched and reported whole: under 128 MiB.
+#[test]
+fn peak_memory_is_bounded_on_the_bomb_sparse_files_and_the_largest_manifest() {
+    if !require_tool("python3", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bomb_path = dir.path().join("bomb");
+    std::fs::write(&bomb_path, elf_with_section(&bomb())).unwrap();
+    let with = dir.path().join("sparse-with-manifest");
+    let without = dir.path().join("sparse-without-manifest");
+    sparse_copy("x86_64-linux-gnu", &with);
+    sparse_copy("x86_64-linux-gnu-no-manifest", &without);
+    let large = dir.path().join("large-manifest");
+    let mut packages = vec![
+        r#"{"name":"root","version":"1.0.0","source":"local","root":true,"dependencies":[1]}"#
+            .to_owned(),
+    ];
+    packages.extend((1..100_000).map(|i| {
+        let next = if i + 1 < 100_000 {
+            format!("{}", i + 1)
+        } else {
+            String::new()
+        };
+        format!(
+            r#"{{"name":"c{i}","version":"1.0.{i}","source":"crates.io","dependencies":[{next}]}}"#
+        )
+    }));
+    let json = format!(r#"{{"packages":[{}]}}"#, packages.join(","));
+    assert!(json.len() < 8 << 20, "{}", json.len());
+    std::fs::write(&large, elf_with_section(&zlib(json.as_bytes()))).unwrap();
+
+    let cases: [(&str, &Path, i32, u64); 4] = [
+        ("zlib bomb", &bomb_path, 2, PEAK_RSS_BOUND_KIB),
+        ("10 GiB sparse, manifest", &with, 1, PEAK_RSS_BOUND_KIB),
+        (
+            "10 GiB sparse, no manifest",
+            &without,
+            1,
+            PEAK_RSS_BOUND_KIB,
+        ),
+        (
+            "6 MiB manifest, 100,000 packages",
+            &large,
+            0,
+            PEAK_RSS_LARGEST_MANIFEST_KIB,
+        ),
+    ];
+    for (what, path, expected, bound) in cases {
+        let mut cmd = scan(dir.path());
+        cmd.arg(path);
+        let (status, kib) = peak_rss_kib(&cmd);
+        eprintln!("peak RSS, binaudit scan of {what}: {} KiB", kib);
+        assert_eq!(status, expected, "{what}");
+        assert!(kib < bound, "{what}: peak RSS {kib} KiB, over {bound} KiB");
+    }
+}
