@@ -5,7 +5,6 @@
 //! binary without one, not a binary at all, or an error with its reason. None of them is
 //! "clean" by default; callers decide what each means for their exit status.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use object::ReadRef;
@@ -106,28 +105,13 @@ impl InspectError {
 
 /// Inspects the file at `path`, reading only what is needed.
 pub fn inspect_path(path: &Path, limits: &Limits) -> Result<BinaryReport, InspectError> {
-    let file = open_for_reading(path).map_err(InspectError::Open)?;
+    let file = crate::untrusted::open_for_reading(path).map_err(InspectError::Open)?;
     let meta = file.metadata().map_err(InspectError::Open)?;
     if !meta.is_file() {
         return Err(InspectError::NotAFile);
     }
     let cache = object::ReadCache::new(file);
     inspect(&cache, limits)
-}
-
-/// Opens an untrusted path for reading without blocking: `O_NONBLOCK` makes opening a FIFO
-/// return at once (a plain open waits for a writer forever) and `O_NOCTTY` keeps a terminal
-/// device from becoming ours. Neither changes reads of a regular file; callers check the file
-/// type on the opened file, so a path swapped after a directory walk looked at it is caught.
-pub(crate) fn open_for_reading(path: &Path) -> std::io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
-    }
-    options.open(path)
 }
 
 /// Inspects bytes already in memory (an archive entry, a test fixture).

@@ -40,4 +40,5 @@ pub mod recover;
 pub mod report;
 pub mod scan;
 pub mod targets;
+pub mod untrusted;
 pub mod yanked;

@@ -15,10 +15,6 @@ pub enum LockfileError {
     Read(std::io::Error),
     #[error("not a valid Cargo.lock: {0}")]
     Parse(String),
-    #[error("not a regular file")]
-    NotAFile,
-    #[error("{size} bytes, more than the {MAX_LOCKFILE_BYTES}-byte limit for a lock file")]
-    TooLarge { size: u64 },
 }
 
 /// The largest lock file read (64 MiB; the lock files of the largest workspaces are a few MiB).
@@ -31,25 +27,8 @@ pub fn looks_like_lockfile(path: &Path) -> bool {
 
 /// The packages a lock file pins, sorted by name and version, with dependency indices.
 pub fn load(path: &Path) -> Result<Vec<Package>, LockfileError> {
-    use std::io::Read;
-    let file = crate::binary::open_for_reading(path).map_err(LockfileError::Read)?;
-    let meta = file.metadata().map_err(LockfileError::Read)?;
-    if !meta.is_file() {
-        return Err(LockfileError::NotAFile);
-    }
-    if meta.len() > MAX_LOCKFILE_BYTES {
-        return Err(LockfileError::TooLarge { size: meta.len() });
-    }
-    // The size may change after the check: the read stops one byte past the limit anyway.
-    let mut text = String::new();
-    file.take(MAX_LOCKFILE_BYTES.saturating_add(1))
-        .read_to_string(&mut text)
-        .map_err(LockfileError::Read)?;
-    if text.len() as u64 > MAX_LOCKFILE_BYTES {
-        return Err(LockfileError::TooLarge {
-            size: text.len() as u64,
-        });
-    }
+    let text = crate::untrusted::read_limited_text(path, MAX_LOCKFILE_BYTES)
+        .map_err(|e| LockfileError::Read(e.into()))?;
     parse(&text)
 }
 

@@ -19,13 +19,13 @@ use crate::audit::{
     Policy, YankStatus,
 };
 use crate::binary::{
-    inspect_bytes, inspect_path, open_for_reading, BinaryReport, Completeness, ImageManifest,
-    InspectError,
+    inspect_bytes, inspect_path, BinaryReport, Completeness, ImageManifest, InspectError,
 };
 use crate::decode::Limits;
 use crate::extract::{ContainerFormat, Image};
 use crate::matching::{match_packages, MatchOptions, Matches, ObjectFamily, PackageRef, Platform};
 use crate::recover::{recover_from_read, recover_from_slice, Recovered, MAX_FILE_BYTES};
+use crate::untrusted::open_for_reading;
 use crate::yanked::YankChecker;
 
 /// What a scan needs besides its inputs.

@@ -674,7 +674,8 @@ fn parse_one(file: &SourceFile, layout: Layout) -> Result<FileResult, String> {
             None => FileResult::Nothing,
         }),
         Layout::Osv => {
-            let bytes = std::fs::read(&file.path).map_err(|e| format!("cannot read: {e}"))?;
+            let bytes = crate::untrusted::read_limited(&file.path, super::MAX_ADVISORY_FILE_BYTES)
+                .map_err(|e| format!("cannot read: {e}"))?;
             osv::parse(&bytes).map(FileResult::Crates)
         }
     }

@@ -58,10 +58,14 @@ fn manifests(report: &BinaryReport) -> Vec<(String, Vec<u8>)> {
 
 /// `binaudit scan` offline against the small fixture database, with private caches.
 fn scan(dir: &Path) -> Command {
+    scan_with_db(dir, &repo_root().join("tests/fixtures/advisory-db-small"))
+}
+
+fn scan_with_db(dir: &Path, db: &Path) -> Command {
     let mut cmd = binaudit();
     cmd.arg("scan")
         .arg("--db")
-        .arg(repo_root().join("tests/fixtures/advisory-db-small"))
+        .arg(db)
         .args([
             "--offline",
             "--no-stale-warning",
@@ -638,7 +642,7 @@ fn sparse_10_gib_files_with_and_without_a_manifest_are_bounded() {
     let (code, doc) = scan_json(scan(dir.path()).arg(&lock));
     assert_eq!(code, 2, "{doc}");
     let err = error_of(input(&doc, &lock));
-    assert!(err.contains("limit for a lock file"), "{err}");
+    assert!(err.contains("-byte limit"), "{err}");
 }
 
 /// A path made unreadable by its permissions: an error naming it, exit 2, the rest reported —
@@ -1128,4 +1132,66 @@ fn peak_memory_is_bounded_on_the_bomb_sparse_files_and_the_largest_manifest() {
         assert_eq!(status, expected, "{what}");
         assert!(kib < bound, "{what}: peak RSS {kib} KiB, over {bound} KiB");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Advisory databases and install records
+// ---------------------------------------------------------------------------------------------
+
+/// An advisory database with a FIFO, a 10 GiB sparse file and a directory where advisory files
+/// should be: each is a load error naming the file, the rest of the database still loads, and
+/// the scan neither hangs nor reads the big file.
+#[test]
+fn hostile_advisory_files_are_load_errors_not_hangs() {
+    use binaudit::advisory::{Database, OpenOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    copy_tree(&repo_root().join("tests/fixtures/advisory-db-small"), &db);
+    let hostile = db.join("crates/hostile");
+    std::fs::create_dir_all(&hostile).unwrap();
+    let fifo = hostile.join("RUSTSEC-2099-0997.md");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.as_ref().is_ok_and(|s| s.success()) {
+        if std::env::var_os("CI").is_some() {
+            panic!("mkfifo failed: {made:?}");
+        }
+        eprintln!("skipped: mkfifo failed: {made:?}");
+        return;
+    }
+    let big = hostile.join("RUSTSEC-2099-0998.md");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(10 << 30)
+        .unwrap();
+    std::fs::create_dir(hostile.join("RUSTSEC-2099-0999.md")).unwrap();
+
+    let opened = Database::open(&db, &OpenOptions::without_cache()).unwrap();
+    let errors: Vec<String> = opened.load_errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("RUSTSEC-2099-0997.md") && e.contains("not a regular file")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("RUSTSEC-2099-0998.md") && e.contains("-byte limit")),
+        "{errors:?}"
+    );
+    assert_eq!(opened.info().advisory_count, 9, "the others still load");
+
+    // Through the CLI: the findings from the rest of the database are still reported.
+    let mut cmd = scan_with_db(dir.path(), &db);
+    cmd.arg(sample("x86_64-linux-gnu"));
+    let (code, doc) = scan_json(&mut cmd);
+    assert_eq!(code, 1, "{doc}");
+    assert!(
+        input(&doc, &sample("x86_64-linux-gnu"))["units"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "RUSTSEC-2021-0003")
+    );
 }
