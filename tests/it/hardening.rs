@@ -745,6 +745,34 @@ fn fifos_never_hang_a_scan() {
     let err = error_of(input(&doc, &fifo_lock));
     assert!(err.contains("not a regular file"), "{err}");
 
+    // A FIFO as the configuration file (in a checkout being audited, say).
+    let checkout = dir.path().join("checkout");
+    std::fs::create_dir_all(checkout.join(".cargo")).unwrap();
+    let config = checkout.join(".cargo/audit.toml");
+    assert!(Command::new("mkfifo")
+        .arg(&config)
+        .status()
+        .unwrap()
+        .success());
+    // Discovery looks for a regular file and passes the FIFO by; named, it is an error.
+    let (code, out, err) = run_bounded(
+        scan(dir.path())
+            .current_dir(&checkout)
+            .arg(tree.join("app")),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let (code, out, err) = run_bounded(
+        scan(dir.path())
+            .arg("--config")
+            .arg(&config)
+            .arg(tree.join("app")),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("audit.toml") && err.contains("not a regular file"),
+        "{err}"
+    );
+
     let (code, out, err) = run_bounded(binaudit().arg("show").arg(&fifo));
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.contains("not a regular file"), "{out}{err}");
