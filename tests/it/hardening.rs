@@ -1223,3 +1223,47 @@ fn hostile_advisory_files_are_load_errors_not_hangs() {
             .any(|f| f["id"] == "RUSTSEC-2021-0003")
     );
 }
+
+/// Distinct 60 KiB names (GNU long-name members) in an upper layer: what the walk keeps of them
+/// is capped at 256 MiB of path bytes per image, an error naming the limit — a layer of a few
+/// compressed megabytes cannot be kept as gigabytes.
+#[test]
+fn long_names_are_capped_in_total_per_image() {
+    use binaudit::targets::image::{walk_image, ImageError, ImageOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("img");
+    oci_layout(
+        &image,
+        &[tar_of(&[("usr/bin/x", b'0', "", b"x")]), Vec::new()],
+    );
+    // The top layer is written straight to its blob: 4,500 entries of 60 KiB names, 270 MiB.
+    let top = image
+        .join("blobs/sha256")
+        .join(&fake_digest(2)["sha256:".len()..]);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&top).unwrap());
+    let stem = "n".repeat(60 << 10);
+    for i in 0..4500 {
+        let name = format!("d/{stem}{i}\0");
+        out.write_all(&tar_header("././@LongLink", b'L', "", name.len() as u64))
+            .unwrap();
+        out.write_all(name.as_bytes()).unwrap();
+        out.write_all(&vec![0; name.len().div_ceil(512) * 512 - name.len()])
+            .unwrap();
+        out.write_all(&tar_header("placeholder", b'0', "", 0))
+            .unwrap();
+    }
+    out.write_all(&[0; 1024]).unwrap();
+    out.into_inner().unwrap().sync_all().unwrap();
+
+    let err = walk_image(&image, &ImageOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImageError::Limit {
+                what: "bytes of paths in its layers",
+                limit: 268_435_456
+            }
+        ),
+        "{err}"
+    );
+}

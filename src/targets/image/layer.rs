@@ -22,6 +22,11 @@ use crate::extract::sniff;
 const MAX_ENTRIES: u64 = 5_000_000;
 /// The buffer for an executable grows by at most this much ahead of the bytes that arrived.
 const GROWTH_STEP: u64 = 64 * 1024 * 1024;
+/// The most bytes of entry paths and link targets read across all layers of one image. Paths
+/// are what the walk keeps (the marks of upper layers, the executables of a layer, the skipped
+/// list), and a long name may be 64 KiB: without this, a few megabytes of compressed layer full
+/// of distinct long names would be kept as gigabytes.
+const MAX_PATH_BYTES: u64 = 256 * 1024 * 1024;
 /// Bytes handed to [`sniff`].
 const HEAD: usize = 16;
 
@@ -109,6 +114,8 @@ pub(super) struct Walk<'r> {
     /// The bytes of the last executable read (reused; it grows to the largest one).
     pub buf: Vec<u8>,
     pub entries: u64,
+    /// Bytes of entry paths and link targets read so far, against [`MAX_PATH_BYTES`].
+    pub path_bytes: u64,
     pub files: u64,
     pub binaries: u64,
     pub skipped: Vec<(String, String)>,
@@ -214,6 +221,14 @@ impl Walk<'_> {
                 return Err(LayerError::Image(ImageError::Limit {
                     what: "entries in the image's layers",
                     limit: MAX_ENTRIES,
+                }));
+            }
+            let name_bytes = (header.path.len() as u64).saturating_add(header.link.len() as u64);
+            self.path_bytes = self.path_bytes.saturating_add(name_bytes);
+            if self.path_bytes > MAX_PATH_BYTES {
+                return Err(LayerError::Image(ImageError::Limit {
+                    what: "bytes of paths in its layers",
+                    limit: MAX_PATH_BYTES,
                 }));
             }
             let Some(path) = path::clean(&header.path) else {
