@@ -1267,3 +1267,34 @@ fn long_names_are_capped_in_total_per_image() {
         "{err}"
     );
 }
+
+/// FIFOs where an OCI layout has its index and a layer blob: errors, not hangs.
+#[test]
+fn fifos_in_an_image_layout_never_hang_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, fifo_at, reason) in [
+        ("index", "index.json", "the image has no index.json"),
+        ("layer", "blobs/sha256/", "is missing from the image"),
+    ] {
+        let image = dir.path().join(name);
+        oci_layout(&image, &[tar_of(&[("usr/bin/x", b'0', "", b"x")])]);
+        let fifo = if fifo_at.ends_with('/') {
+            image.join(fifo_at).join(&fake_digest(1)["sha256:".len()..])
+        } else {
+            image.join(fifo_at)
+        };
+        std::fs::remove_file(&fifo).unwrap();
+        let made = Command::new("mkfifo").arg(&fifo).status();
+        if !made.as_ref().is_ok_and(|s| s.success()) {
+            if std::env::var_os("CI").is_some() {
+                panic!("mkfifo failed: {made:?}");
+            }
+            eprintln!("skipped: mkfifo failed: {made:?}");
+            return;
+        }
+        let (code, doc) = scan_image(dir.path(), &image);
+        assert_eq!(code, 2, "{name}: {doc}");
+        let err = error_of(&doc["inputs"][0]);
+        assert!(err.contains(reason), "{name}: {err}");
+    }
+}
