@@ -1066,8 +1066,9 @@ fn truncated_compressed_layers_are_errors_naming_the_layer() {
 // Peak memory
 // ---------------------------------------------------------------------------------------------
 
-/// The bounds ARCHITECTURE.md ("Resource limits") documents for a scan of one file: any
-/// hostile binary, and a valid manifest at the JSON limit (whose packages are all kept).
+/// The bounds ARCHITECTURE.md ("Resource limits") documents for a scan of one file: a bomb or
+/// a sparse file; and the largest structures accepted (a section table at its limit, a valid
+/// manifest at the JSON limit whose packages are all kept).
 const PEAK_RSS_BOUND_KIB: u64 = 64 * 1024;
 const PEAK_RSS_LARGEST_MANIFEST_KIB: u64 = 128 * 1024;
 
@@ -1103,10 +1104,11 @@ fn peak_rss_kib(cmd: &Command) -> (i32, u64) {
 
 /// Peak RSS of a whole `binaudit` run on the zlib bomb (over 1 GiB of zeros), a 10 GiB sparse
 /// binary with a manifest and one without (recovery reads its first 256 MiB): each under
-/// 64 MiB. A valid manifest of 6 MiB (near the 8 MiB JSON limit) listing 100,000 packages is
-/// decoded, matched and reported whole: under 128 MiB.
+/// 64 MiB. An ELF section table of the most entries accepted (64 MiB of headers), and a valid
+/// manifest of 6 MiB (near the 8 MiB JSON limit) listing 100,000 packages, decoded, matched and
+/// reported whole: under 128 MiB.
 #[test]
-fn peak_memory_is_bounded_on_the_bomb_sparse_files_and_the_largest_manifest() {
+fn peak_memory_is_bounded_on_bombs_sparse_files_and_the_largest_structures() {
     if !require_tool("python3", &["--version"]) {
         return;
     }
@@ -1136,7 +1138,26 @@ fn peak_memory_is_bounded_on_the_bomb_sparse_files_and_the_largest_manifest() {
     assert!(json.len() < 8 << 20, "{}", json.len());
     std::fs::write(&large, elf_with_section(&zlib(json.as_bytes()))).unwrap();
 
-    let cases: [(&str, &Path, i32, u64); 4] = [
+    // An ELF whose section header table claims the most sections accepted (extended
+    // numbering, 1,048,575 entries of 64 bytes) in the hole of a sparse file: the table is read.
+    let many_sections = dir.path().join("many-sections");
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut elf = std::fs::read(sample("x86_64-linux-gnu")).unwrap();
+        let table = 1u64 << 30;
+        elf[0x28..0x30].copy_from_slice(&table.to_le_bytes()); // e_shoff
+        elf[0x3c..0x3e].copy_from_slice(&0u16.to_le_bytes()); // e_shnum: see section 0
+        elf[0x3e..0x40].copy_from_slice(&1u16.to_le_bytes()); // e_shstrndx
+        let mut section0 = [0u8; 64];
+        section0[0x20..0x28].copy_from_slice(&((1u64 << 20) - 1).to_le_bytes()); // sh_size
+        let mut f = std::fs::File::create(&many_sections).unwrap();
+        f.write_all(&elf).unwrap();
+        f.seek(SeekFrom::Start(table)).unwrap();
+        f.write_all(&section0).unwrap();
+        f.set_len(table + (64 << 20) + 4096).unwrap();
+    }
+
+    let cases: [(&str, &Path, i32, u64); 5] = [
         ("zlib bomb", &bomb_path, 2, PEAK_RSS_BOUND_KIB),
         ("10 GiB sparse, manifest", &with, 1, PEAK_RSS_BOUND_KIB),
         (
@@ -1144,6 +1165,12 @@ fn peak_memory_is_bounded_on_the_bomb_sparse_files_and_the_largest_manifest() {
             &without,
             1,
             PEAK_RSS_BOUND_KIB,
+        ),
+        (
+            "ELF with 1,048,575 section headers",
+            &many_sections,
+            2,
+            PEAK_RSS_LARGEST_MANIFEST_KIB,
         ),
         (
             "6 MiB manifest, 100,000 packages",
