@@ -1325,3 +1325,40 @@ fn fifos_in_an_image_layout_never_hang_a_scan() {
         assert!(err.contains(reason), "{name}: {err}");
     }
 }
+
+/// An archive (docker-archive) whose members have distinct 60 KiB names: the index of its
+/// members keeps at most 64 MiB of names, an error naming the limit beyond.
+#[test]
+fn archive_member_names_are_capped_in_total() {
+    use binaudit::targets::image::{walk_image, ImageError, ImageOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("names.tar");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&archive).unwrap());
+    out.write_all(&tar_of(&[("manifest.json", b'0', "", b"[]")])[..1024])
+        .unwrap();
+    let stem = "m".repeat(60 << 10);
+    for i in 0..1200 {
+        let name = format!("{stem}{i}\0");
+        out.write_all(&tar_header("././@LongLink", b'L', "", name.len() as u64))
+            .unwrap();
+        out.write_all(name.as_bytes()).unwrap();
+        out.write_all(&vec![0; name.len().div_ceil(512) * 512 - name.len()])
+            .unwrap();
+        out.write_all(&tar_header("placeholder", b'0', "", 0))
+            .unwrap();
+    }
+    out.write_all(&[0; 1024]).unwrap();
+    out.into_inner().unwrap().sync_all().unwrap();
+
+    let err = walk_image(&archive, &ImageOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImageError::Limit {
+                what: "bytes of member names in the archive",
+                limit: 67_108_864
+            }
+        ),
+        "{err}"
+    );
+}

@@ -16,6 +16,9 @@ use crate::untrusted::open_for_reading;
 
 /// The most members an outer archive may have (an image has a few per layer).
 const MAX_MEMBERS: usize = 100_000;
+/// The most bytes of member names and link targets an outer archive's index keeps (an image's
+/// are a few kilobytes; long names may be 64 KiB each).
+const MAX_NAME_BYTES: u64 = 64 * 1024 * 1024;
 /// Symbolic links between members followed to reach a blob (skopeo writes
 /// `<id>/layer.tar -> ../<diff-id>.tar`).
 const MAX_LINK_HOPS: u32 = 8;
@@ -66,6 +69,7 @@ impl Store {
         })?;
         let mut stream = TarStream::new(SeekThrough(file));
         let mut members: HashMap<Vec<u8>, Member> = HashMap::new();
+        let mut name_bytes = 0u64;
         let mut first = true;
         loop {
             let header = match stream.next_entry() {
@@ -114,6 +118,17 @@ impl Store {
                 Kind::Dir => continue,
                 Kind::Sparse | Kind::Other => Member::Unusable,
             };
+            let kept = match &member {
+                Member::Link { target } => name.len().saturating_add(target.len()),
+                _ => name.len(),
+            };
+            name_bytes = name_bytes.saturating_add(kept as u64);
+            if name_bytes > MAX_NAME_BYTES {
+                return Err(ImageError::Limit {
+                    what: "bytes of member names in the archive",
+                    limit: MAX_NAME_BYTES,
+                });
+            }
             if members.len() >= MAX_MEMBERS && !members.contains_key(&name) {
                 return Err(ImageError::Limit {
                     what: "members in the archive",
