@@ -108,6 +108,19 @@ fn run_bounded(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Makes a FIFO; false (with a message) where that is impossible, which fails the test in CI.
+fn mkfifo(path: &Path) -> bool {
+    let made = Command::new("mkfifo").arg(path).status();
+    let ok = made.as_ref().is_ok_and(|s| s.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("mkfifo failed: {made:?}");
+        }
+        eprintln!("skipped: mkfifo failed: {made:?}");
+    }
+    ok
+}
+
 /// The JSON report of a scan that must finish.
 fn scan_json(cmd: &mut Command) -> (i32, serde_json::Value) {
     let (code, out, err) = run_bounded(cmd);
@@ -707,12 +720,7 @@ fn fifos_never_hang_a_scan() {
     let tree = dir.path().join("tree");
     std::fs::create_dir(&tree).unwrap();
     let fifo = tree.join("fifo");
-    let made = Command::new("mkfifo").arg(&fifo).status();
-    if !made.as_ref().is_ok_and(|s| s.success()) {
-        if std::env::var_os("CI").is_some() {
-            panic!("mkfifo failed: {made:?}");
-        }
-        eprintln!("skipped: mkfifo failed: {made:?}");
+    if !mkfifo(&fifo) {
         return;
     }
     std::fs::copy(sample("x86_64-linux-gnu"), tree.join("app")).unwrap();
@@ -735,11 +743,7 @@ fn fifos_never_hang_a_scan() {
 
     // A FIFO named like a lock file is not read as one either.
     let fifo_lock = dir.path().join("Cargo.lock");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo_lock)
-        .status()
-        .unwrap()
-        .success());
+    assert!(mkfifo(&fifo_lock));
     let (code, doc) = scan_json(scan(dir.path()).arg(&fifo_lock));
     assert_eq!(code, 2, "{doc}");
     let err = error_of(input(&doc, &fifo_lock));
@@ -749,11 +753,7 @@ fn fifos_never_hang_a_scan() {
     let checkout = dir.path().join("checkout");
     std::fs::create_dir_all(checkout.join(".cargo")).unwrap();
     let config = checkout.join(".cargo/audit.toml");
-    assert!(Command::new("mkfifo")
-        .arg(&config)
-        .status()
-        .unwrap()
-        .success());
+    assert!(mkfifo(&config));
     // Discovery looks for a regular file and passes the FIFO by; named, it is an error.
     let (code, out, err) = run_bounded(
         scan(dir.path())
@@ -1205,12 +1205,7 @@ fn hostile_advisory_files_are_load_errors_not_hangs() {
     let hostile = db.join("crates/hostile");
     std::fs::create_dir_all(&hostile).unwrap();
     let fifo = hostile.join("RUSTSEC-2099-0997.md");
-    let made = Command::new("mkfifo").arg(&fifo).status();
-    if !made.as_ref().is_ok_and(|s| s.success()) {
-        if std::env::var_os("CI").is_some() {
-            panic!("mkfifo failed: {made:?}");
-        }
-        eprintln!("skipped: mkfifo failed: {made:?}");
+    if !mkfifo(&fifo) {
         return;
     }
     let big = hostile.join("RUSTSEC-2099-0998.md");
@@ -1251,6 +1246,26 @@ fn hostile_advisory_files_are_load_errors_not_hangs() {
     );
 }
 
+/// Writes a tar to `path`: `head`, then `count` empty files with distinct 60 KiB names under
+/// `dir` (GNU long-name members), then the end of the archive. Streamed: hundreds of MiB.
+fn write_long_names(path: &Path, head: &[u8], dir: &str, count: usize) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    out.write_all(head).unwrap();
+    let stem = "n".repeat(60 << 10);
+    for i in 0..count {
+        let name = format!("{dir}{stem}{i}\0");
+        out.write_all(&tar_header("././@LongLink", b'L', "", name.len() as u64))
+            .unwrap();
+        out.write_all(name.as_bytes()).unwrap();
+        out.write_all(&vec![0; name.len().div_ceil(512) * 512 - name.len()])
+            .unwrap();
+        out.write_all(&tar_header("placeholder", b'0', "", 0))
+            .unwrap();
+    }
+    out.write_all(&[0; 1024]).unwrap();
+    out.into_inner().unwrap().sync_all().unwrap();
+}
+
 /// Distinct 60 KiB names (GNU long-name members) in an upper layer: what the walk keeps of them
 /// is capped at 256 MiB of path bytes per image, an error naming the limit — a layer of a few
 /// compressed megabytes cannot be kept as gigabytes.
@@ -1267,20 +1282,7 @@ fn long_names_are_capped_in_total_per_image() {
     let top = image
         .join("blobs/sha256")
         .join(&fake_digest(2)["sha256:".len()..]);
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&top).unwrap());
-    let stem = "n".repeat(60 << 10);
-    for i in 0..4500 {
-        let name = format!("d/{stem}{i}\0");
-        out.write_all(&tar_header("././@LongLink", b'L', "", name.len() as u64))
-            .unwrap();
-        out.write_all(name.as_bytes()).unwrap();
-        out.write_all(&vec![0; name.len().div_ceil(512) * 512 - name.len()])
-            .unwrap();
-        out.write_all(&tar_header("placeholder", b'0', "", 0))
-            .unwrap();
-    }
-    out.write_all(&[0; 1024]).unwrap();
-    out.into_inner().unwrap().sync_all().unwrap();
+    write_long_names(&top, b"", "d/", 4500);
 
     let err = walk_image(&image, &ImageOptions::default(), &mut |_| {}).unwrap_err();
     assert!(
@@ -1311,12 +1313,7 @@ fn fifos_in_an_image_layout_never_hang_a_scan() {
             image.join(fifo_at)
         };
         std::fs::remove_file(&fifo).unwrap();
-        let made = Command::new("mkfifo").arg(&fifo).status();
-        if !made.as_ref().is_ok_and(|s| s.success()) {
-            if std::env::var_os("CI").is_some() {
-                panic!("mkfifo failed: {made:?}");
-            }
-            eprintln!("skipped: mkfifo failed: {made:?}");
+        if !mkfifo(&fifo) {
             return;
         }
         let (code, doc) = scan_image(dir.path(), &image);
@@ -1333,22 +1330,8 @@ fn archive_member_names_are_capped_in_total() {
     use binaudit::targets::image::{walk_image, ImageError, ImageOptions};
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("names.tar");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&archive).unwrap());
-    out.write_all(&tar_of(&[("manifest.json", b'0', "", b"[]")])[..1024])
-        .unwrap();
-    let stem = "m".repeat(60 << 10);
-    for i in 0..1200 {
-        let name = format!("{stem}{i}\0");
-        out.write_all(&tar_header("././@LongLink", b'L', "", name.len() as u64))
-            .unwrap();
-        out.write_all(name.as_bytes()).unwrap();
-        out.write_all(&vec![0; name.len().div_ceil(512) * 512 - name.len()])
-            .unwrap();
-        out.write_all(&tar_header("placeholder", b'0', "", 0))
-            .unwrap();
-    }
-    out.write_all(&[0; 1024]).unwrap();
-    out.into_inner().unwrap().sync_all().unwrap();
+    let manifest = tar_of(&[("manifest.json", b'0', "", b"[]")]);
+    write_long_names(&archive, &manifest[..1024], "", 1200);
 
     let err = walk_image(&archive, &ImageOptions::default(), &mut |_| {}).unwrap_err();
     assert!(
