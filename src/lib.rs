@@ -40,5 +40,5 @@ pub mod recover;
 pub mod report;
 pub mod scan;
 pub mod targets;
-pub mod untrusted;
+mod untrusted;
 pub mod yanked;
