@@ -5,7 +5,6 @@
 //! binary without one, not a binary at all, or an error with its reason. None of them is
 //! "clean" by default; callers decide what each means for their exit status.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use object::ReadRef;
@@ -106,7 +105,7 @@ impl InspectError {
 
 /// Inspects the file at `path`, reading only what is needed.
 pub fn inspect_path(path: &Path, limits: &Limits) -> Result<BinaryReport, InspectError> {
-    let file = File::open(path).map_err(InspectError::Open)?;
+    let file = crate::untrusted::open_for_reading(path).map_err(InspectError::Open)?;
     let meta = file.metadata().map_err(InspectError::Open)?;
     if !meta.is_file() {
         return Err(InspectError::NotAFile);

@@ -62,11 +62,16 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
 }
 
+/// The largest configuration file read: `audit.toml` may come with a checkout being audited.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
+        let text = crate::untrusted::read_limited_text(path, MAX_CONFIG_BYTES).map_err(|e| {
+            ConfigError::Read {
+                path: path.to_owned(),
+                source: e.into(),
+            }
         })?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),

@@ -40,4 +40,5 @@ pub mod recover;
 pub mod report;
 pub mod scan;
 pub mod targets;
+mod untrusted;
 pub mod yanked;

@@ -17,6 +17,9 @@ pub enum LockfileError {
     Parse(String),
 }
 
+/// The largest lock file read (64 MiB; the lock files of the largest workspaces are a few MiB).
+pub const MAX_LOCKFILE_BYTES: u64 = 64 << 20;
+
 /// Whether a path names a lock file (by name: `Cargo.lock` or `*.lock`).
 pub fn looks_like_lockfile(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "lock")
@@ -24,7 +27,8 @@ pub fn looks_like_lockfile(path: &Path) -> bool {
 
 /// The packages a lock file pins, sorted by name and version, with dependency indices.
 pub fn load(path: &Path) -> Result<Vec<Package>, LockfileError> {
-    let text = std::fs::read_to_string(path).map_err(LockfileError::Read)?;
+    let text = crate::untrusted::read_limited_text(path, MAX_LOCKFILE_BYTES)
+        .map_err(|e| LockfileError::Read(e.into()))?;
     parse(&text)
 }
 

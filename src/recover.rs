@@ -105,6 +105,11 @@ pub const BUFFER_BYTES: usize = 256 * 1024;
 pub const BEFORE: usize = 64;
 /// How far after an anchor a path may extend and still be parsed.
 pub const AFTER: usize = 256;
+/// Recovery from a file reads at most its first 256 MiB. Panic messages live in read-only
+/// data, near the start of an executable; what lies past this in a larger file (debug
+/// information, or the hole of a sparse file) is not read, and the result says so. Bounds the
+/// time one hostile file can take, not memory (the buffer is fixed).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
 /// At most this many distinct packages are kept (a real program has a few hundred): a hostile
 /// input full of distinct paths cannot make the result grow without bound.
 pub const MAX_PACKAGES: usize = 10_000;

@@ -24,7 +24,8 @@ use crate::binary::{
 use crate::decode::Limits;
 use crate::extract::{ContainerFormat, Image};
 use crate::matching::{match_packages, MatchOptions, Matches, ObjectFamily, PackageRef, Platform};
-use crate::recover::{recover_from_read, recover_from_slice, Recovered};
+use crate::recover::{recover_from_read, recover_from_slice, Recovered, MAX_FILE_BYTES};
+use crate::untrusted::open_for_reading;
 use crate::yanked::YankChecker;
 
 /// What a scan needs besides its inputs.
@@ -146,13 +147,8 @@ impl<'db> Auditor<'db> {
             .iter()
             .any(|r| matches!(r.manifest, ImageManifest::Missing));
         // One recovery pass per file, shared by its images without a manifest.
-        let recovered: Option<Result<Recovered, String>> = (any_missing && self.opts.fallback)
-            .then(|| match bytes {
-                Bytes::File(p) => std::fs::File::open(p)
-                    .and_then(|f| recover_from_read(f, u64::MAX))
-                    .map_err(|e| format!("cannot read the file to recover packages: {e}")),
-                Bytes::Memory(d) => Ok(recover_from_slice(d)),
-            });
+        let recovered: Option<Result<(Recovered, Option<u64>), String>> =
+            (any_missing && self.opts.fallback).then(|| recover(bytes));
         let installed = match origin {
             Origin::Installed(i) => Some(i),
             _ => None,
@@ -162,7 +158,7 @@ impl<'db> Auditor<'db> {
             .iter()
             .all(|r| matches!(r.manifest, ImageManifest::Missing));
         if all_missing && installed.is_none() {
-            if let Some(Ok(r)) = &recovered {
+            if let Some(Ok((r, _))) = &recovered {
                 if !r.rust_evidence && r.packages.is_empty() {
                     return InputOutcome::NotRust { format };
                 }
@@ -214,7 +210,7 @@ impl<'db> Auditor<'db> {
                             Vec::new(),
                             Some(e.clone()),
                         ),
-                        Some(Ok(rec)) => {
+                        Some(Ok((rec, partial))) => {
                             let mut packages = install_root(installed);
                             for (name, version) in &rec.packages {
                                 if !packages
@@ -224,16 +220,22 @@ impl<'db> Auditor<'db> {
                                     packages.push(recovered_package(name, version));
                                 }
                             }
-                            let evidence = if installed.is_some() {
-                                "panic-message paths and cargo install records"
+                            let mut evidence = if installed.is_some() {
+                                "panic-message paths and cargo install records".to_owned()
                             } else {
-                                "panic-message paths"
+                                "panic-message paths".to_owned()
                             };
+                            if let Some(len) = partial {
+                                evidence.push_str(&format!(
+                                    " (only the first {} MiB of {len} bytes were read)",
+                                    MAX_FILE_BYTES >> 20
+                                ));
+                            }
                             self.unit(
                                 Some(r.image),
                                 platform,
                                 Completeness::Recovered,
-                                Some(evidence.into()),
+                                Some(evidence),
                                 packages,
                                 None,
                             )
@@ -300,6 +302,32 @@ impl<'db> Auditor<'db> {
             yanked_checked: yank.is_some(),
         }
     }
+}
+
+/// Recovers packages from the first [`MAX_FILE_BYTES`] of a binary; the second value is the
+/// binary's length when it is longer, so that reports can say only part of it was read.
+fn recover(bytes: Bytes<'_>) -> Result<(Recovered, Option<u64>), String> {
+    let (recovered, len) = match bytes {
+        Bytes::File(p) => {
+            let cannot =
+                |e: std::io::Error| format!("cannot read the file to recover packages: {e}");
+            let file = open_for_reading(p).map_err(cannot)?;
+            let meta = file.metadata().map_err(cannot)?;
+            if !meta.is_file() {
+                return Err("cannot read the file to recover packages: not a regular file".into());
+            }
+            let recovered = recover_from_read(file, MAX_FILE_BYTES).map_err(cannot)?;
+            (recovered, meta.len())
+        }
+        Bytes::Memory(d) => {
+            let cap = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+            (
+                recover_from_slice(d.get(..cap).unwrap_or(d)),
+                d.len() as u64,
+            )
+        }
+    };
+    Ok((recovered, (len > MAX_FILE_BYTES).then_some(len)))
 }
 
 /// The root crate `cargo install` recorded, as a package (it is what the binary was built from).

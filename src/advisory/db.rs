@@ -674,7 +674,8 @@ fn parse_one(file: &SourceFile, layout: Layout) -> Result<FileResult, String> {
             None => FileResult::Nothing,
         }),
         Layout::Osv => {
-            let bytes = std::fs::read(&file.path).map_err(|e| format!("cannot read: {e}"))?;
+            let bytes = crate::untrusted::read_limited(&file.path, super::MAX_ADVISORY_FILE_BYTES)
+                .map_err(|e| format!("cannot read: {e}"))?;
             osv::parse(&bytes).map(FileResult::Crates)
         }
     }
@@ -731,6 +732,12 @@ fn parse_files(files: &[SourceFile], layout: Layout) -> (Loaded, usize) {
     (loaded, ok)
 }
 
+/// A file of a checkout's git metadata (`HEAD`, a ref, `packed-refs`), if it is a regular file
+/// of at most 64 MiB.
+fn read_git_file(path: &Path) -> Option<String> {
+    crate::untrusted::read_limited_text(path, 64 << 20).ok()
+}
+
 /// The `.git` directory of a checkout (following a `gitdir:` file for worktrees).
 pub(crate) fn git_dir(root: &Path) -> Option<PathBuf> {
     let dot_git = root.join(".git");
@@ -738,7 +745,7 @@ pub(crate) fn git_dir(root: &Path) -> Option<PathBuf> {
     if meta.is_dir() {
         return Some(dot_git);
     }
-    let text = std::fs::read_to_string(&dot_git).ok()?;
+    let text = read_git_file(&dot_git)?;
     let target = text.strip_prefix("gitdir:")?.trim();
     let target = Path::new(target);
     Some(if target.is_absolute() {
@@ -751,24 +758,23 @@ pub(crate) fn git_dir(root: &Path) -> Option<PathBuf> {
 /// The commit HEAD points at, read from `.git/HEAD`, the loose ref or `packed-refs`.
 pub(crate) fn git_head(root: &Path) -> Option<String> {
     let dir = git_dir(root)?;
-    let head = std::fs::read_to_string(dir.join("HEAD")).ok()?;
+    let head = read_git_file(&dir.join("HEAD"))?;
     let head = head.trim();
     let hash = match head.strip_prefix("ref:") {
         None => head.to_owned(),
         Some(name) => {
             let name = name.trim();
             // A linked worktree keeps its refs in the common directory.
-            let common = std::fs::read_to_string(dir.join("commondir"))
-                .ok()
+            let common = read_git_file(&dir.join("commondir"))
                 .map(|c| dir.join(c.trim()))
                 .unwrap_or_else(|| dir.clone());
             let loose = [dir.join(name), common.join(name)]
                 .into_iter()
-                .find_map(|p| std::fs::read_to_string(p).ok());
+                .find_map(|p| read_git_file(&p));
             match loose {
                 Some(h) => h.trim().to_owned(),
                 None => {
-                    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+                    let packed = read_git_file(&common.join("packed-refs"))?;
                     packed
                         .lines()
                         .filter_map(|l| l.split_once(' '))

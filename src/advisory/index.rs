@@ -120,10 +120,14 @@ struct IndexFile {
     loaded: Loaded,
 }
 
+/// The largest cache file read back (the whole RustSec database indexes to a few MiB); a larger
+/// one is ignored and rewritten like a damaged one.
+const MAX_INDEX_BYTES: u64 = 256 << 20;
+
 /// The cached database for `key`, if there is a complete, matching one.
 pub(crate) fn read(dir: &Path, key: &Key) -> Option<(Loaded, PathBuf)> {
     let path = dir.join(key.file_name());
-    let bytes = std::fs::read(&path).ok()?;
+    let bytes = crate::untrusted::read_limited(&path, MAX_INDEX_BYTES).ok()?;
     let file: IndexFile = serde_json::from_slice(&bytes).ok()?;
     let current = file.format == FORMAT_VERSION
         && file.binaudit == env!("CARGO_PKG_VERSION")

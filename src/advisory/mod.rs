@@ -17,6 +17,10 @@ mod osv;
 mod rustsec;
 pub mod versions;
 
+/// The largest advisory file read (4 MiB; RustSec's and OSV's files are a few kilobytes). A
+/// larger one, or one that is not a regular file, is a load error naming the file.
+pub const MAX_ADVISORY_FILE_BYTES: u64 = 4 << 20;
+
 pub use db::{
     default_cache_dir, default_db_path, Database, Date, DbError, DbInfo, GitCommit, Layout,
     LoadError, OpenOptions, DEFAULT_MAX_AGE,

@@ -42,7 +42,8 @@ pub(crate) fn load_file(path: &Path, rel: &Path) -> Result<Option<(Advisory, Col
     if !file_name.ends_with(".md") {
         return Err("unexpected file: advisories are .md files".to_owned());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let text = crate::untrusted::read_limited_text(path, super::MAX_ADVISORY_FILE_BYTES)
+        .map_err(|e| format!("cannot read: {e}"))?;
     let parsed: ::rustsec::Advisory = text.parse().map_err(|e| error_chain(&e))?;
 
     let meta = &parsed.metadata;

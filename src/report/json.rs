@@ -50,7 +50,7 @@
 //! | `endian` | string or null | `"little"` or `"big"`; null for a lock file |
 //! | `kind` | string or null | `"executable"`, `"shared-library"`, `"relocatable"`, `"other"`; null for a lock file |
 //! | `completeness` | string | `"complete"` (a manifest lists every package), `"recovered"` (some may be missing), `"none"` (nothing known: nothing was checked) |
-//! | `evidence` | string or null | where the package list came from: `.dep-v0`, a legacy section name, `Cargo.lock`, `panic-message paths` (recovered) |
+//! | `evidence` | string or null | where the package list came from: `.dep-v0`, a legacy section name, `Cargo.lock`, `panic-message paths` (recovered; followed by `(only the first 256 MiB of N bytes were read)` for a larger file) |
 //! | `error` | string | why the package list could not be read; only when it could not |
 //! | `packages` | array | `name`, `version`, `source` (`"crates.io"`, `"git"`, `"local"`, `"registry"` or verbatim), `kind` (`"runtime"`/`"build"`), `root` (bool), `dependencies` (indices into this array), `yanked` (true, false, or null when not checked or unknown) |
 //! | `findings` | array | see below, sorted by package then advisory id |

@@ -186,8 +186,13 @@ impl InstallRecords {
     }
 }
 
+/// The largest install record file read (`.crates2.json` holds a few hundred bytes per
+/// installed crate).
+const MAX_RECORDS_BYTES: u64 = 64 << 20;
+
 fn read_optional(path: &Path) -> Result<Option<String>, InstallRecordsError> {
-    match std::fs::read_to_string(path) {
+    match crate::untrusted::read_limited_text(path, MAX_RECORDS_BYTES).map_err(std::io::Error::from)
+    {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(InstallRecordsError::Read {

@@ -20,6 +20,13 @@ use crate::extract::sniff;
 /// The most entries read across all layers of one image: the marks of upper layers are kept in
 /// memory, a few dozen bytes plus the path each.
 const MAX_ENTRIES: u64 = 5_000_000;
+/// The buffer for an executable grows by at most this much ahead of the bytes that arrived.
+const GROWTH_STEP: u64 = 64 * 1024 * 1024;
+/// The most bytes of entry paths and link targets read across all layers of one image. Paths
+/// are what the walk keeps (the marks of upper layers, the executables of a layer, the skipped
+/// list), and a long name may be 64 KiB: without this, a few megabytes of compressed layer full
+/// of distinct long names would be kept as gigabytes.
+const MAX_PATH_BYTES: u64 = 256 * 1024 * 1024;
 /// Bytes handed to [`sniff`].
 const HEAD: usize = 16;
 
@@ -107,6 +114,8 @@ pub(super) struct Walk<'r> {
     /// The bytes of the last executable read (reused; it grows to the largest one).
     pub buf: Vec<u8>,
     pub entries: u64,
+    /// Bytes of entry paths and link targets read so far, against [`MAX_PATH_BYTES`].
+    pub path_bytes: u64,
     pub files: u64,
     pub binaries: u64,
     pub skipped: Vec<(String, String)>,
@@ -214,6 +223,14 @@ impl Walk<'_> {
                     limit: MAX_ENTRIES,
                 }));
             }
+            let name_bytes = (header.path.len() as u64).saturating_add(header.link.len() as u64);
+            self.path_bytes = self.path_bytes.saturating_add(name_bytes);
+            if self.path_bytes > MAX_PATH_BYTES {
+                return Err(LayerError::Image(ImageError::Limit {
+                    what: "bytes of paths in its layers",
+                    limit: MAX_PATH_BYTES,
+                }));
+            }
             let Some(path) = path::clean(&header.path) else {
                 self.skipped.push((
                     String::from_utf8_lossy(&header.path).into_owned(),
@@ -281,12 +298,8 @@ impl Walk<'_> {
                         continue;
                     }
                     self.buf.clear();
-                    let size = usize::try_from(header.size).unwrap_or(usize::MAX);
-                    self.buf.reserve_exact(size);
                     self.buf.extend_from_slice(first);
-                    stream
-                        .read_to_end(&mut self.buf)
-                        .map_err(LayerError::Data)?;
+                    read_claimed(stream, header.size, &mut self.buf).map_err(LayerError::Data)?;
                     let shown = path::display(&path);
                     visit(ImageEntry {
                         image: self.reference,
@@ -368,6 +381,20 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// Reads the rest of an entry whose header claims `size` bytes in all, growing `buf` by at most
+/// [`GROWTH_STEP`] ahead of the data: the size is a claim, and reserving it up front would let a
+/// header of a short entry allocate up to the file size limit.
+fn read_claimed<R: Read>(entry: &mut R, size: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    loop {
+        let left = size.saturating_sub(buf.len() as u64);
+        let step = left.clamp(1, GROWTH_STEP);
+        buf.reserve_exact(usize::try_from(step).unwrap_or(usize::MAX));
+        if entry.take(step).read_to_end(buf)? == 0 {
+            return Ok(());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,5 +437,23 @@ mod tests {
         assert_eq!(compression(&[0x28, 0xb5, 0x2f, 0xfd]), Ok("zstd"));
         assert_eq!(compression(b"usr/"), Ok("none"));
         assert!(compression(b"BZh9").is_err());
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_entry_holds_does_not_reserve_the_claim() {
+        let mut buf = Vec::new();
+        read_claimed(&mut &b"0123456789"[..], 1 << 30, &mut buf).expect("a slice reads");
+        assert_eq!(buf, b"0123456789");
+        assert!(
+            buf.capacity() as u64 <= 10 + GROWTH_STEP,
+            "{}",
+            buf.capacity()
+        );
+
+        // An entry of exactly its claimed size is read whole, with no slack.
+        let data = vec![7u8; 1000];
+        let mut buf = b"head".to_vec();
+        read_claimed(&mut &data[..], 1004, &mut buf).expect("a slice reads");
+        assert_eq!(buf.len(), 1004);
     }
 }

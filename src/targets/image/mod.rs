@@ -42,8 +42,10 @@
 //!
 //! # Bounds
 //! Manifests, indexes and configs are read only up to 16 MiB each; an image has at most 1,000
-//! layers and 5,000,000 entries in all; tar extension headers (long names, PAX records) are
-//! capped (see `tarstream.rs`). Every limit is an error naming it, never a partial answer.
+//! layers and 5,000,000 entries in all, whose paths and link targets total at most 256 MiB;
+//! an outer archive at most 100,000 members whose names total 64 MiB; tar extension headers
+//! (long names, PAX records) are capped (see `tarstream.rs`). Every limit is an error naming
+//! it, never a partial answer.
 //!
 //! # Known gaps
 //! - A path that appears twice *within one layer* (legal tar, never written by image tools) is
@@ -311,6 +313,7 @@ pub fn walk_image(
         shadows: layer::Shadows::default(),
         buf: Vec::new(),
         entries: 0,
+        path_bytes: 0,
         files: 0,
         binaries: 0,
         skipped: Vec::new(),

@@ -6,16 +6,19 @@
 //! reader to its size. Member names are looked up, never used to address anything on disk.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::path;
 use super::tarstream::{Kind, SeekThrough, TarError, TarStream};
 use super::ImageError;
+use crate::untrusted::open_for_reading;
 
 /// The most members an outer archive may have (an image has a few per layer).
 const MAX_MEMBERS: usize = 100_000;
+/// The most bytes of member names and link targets an outer archive's index keeps (an image's
+/// are a few kilobytes; long names may be 64 KiB each).
+const MAX_NAME_BYTES: u64 = 64 * 1024 * 1024;
 /// Symbolic links between members followed to reach a blob (skopeo writes
 /// `<id>/layer.tar -> ../<diff-id>.tar`).
 const MAX_LINK_HOPS: u32 = 8;
@@ -60,12 +63,13 @@ impl Store {
 
     /// Indexes the members of a tar file. `Ok(None)`: not a tar file.
     pub(super) fn index_tar(path: &Path) -> Result<Option<Self>, ImageError> {
-        let file = File::open(path).map_err(|source| ImageError::Io {
+        let file = open_for_reading(path).map_err(|source| ImageError::Io {
             path: path.to_path_buf(),
             source,
         })?;
         let mut stream = TarStream::new(SeekThrough(file));
         let mut members: HashMap<Vec<u8>, Member> = HashMap::new();
+        let mut name_bytes = 0u64;
         let mut first = true;
         loop {
             let header = match stream.next_entry() {
@@ -114,6 +118,17 @@ impl Store {
                 Kind::Dir => continue,
                 Kind::Sparse | Kind::Other => Member::Unusable,
             };
+            let kept = match &member {
+                Member::Link { target } => name.len().saturating_add(target.len()),
+                _ => name.len(),
+            };
+            name_bytes = name_bytes.saturating_add(kept as u64);
+            if name_bytes > MAX_NAME_BYTES {
+                return Err(ImageError::Limit {
+                    what: "bytes of member names in the archive",
+                    limit: MAX_NAME_BYTES,
+                });
+            }
             if members.len() >= MAX_MEMBERS && !members.contains_key(&name) {
                 return Err(ImageError::Limit {
                     what: "members in the archive",
@@ -169,7 +184,8 @@ impl Store {
         match self {
             Store::Dir { root } => {
                 let path = root.join(name);
-                let file = match File::open(&path) {
+                // Without blocking: a FIFO in a layout is passed by (it is not a blob).
+                let file = match open_for_reading(&path) {
                     Ok(f) => f,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
                     Err(source) => return Err(ImageError::Io { path, source }),
@@ -186,7 +202,7 @@ impl Store {
                 let Some((offset, size)) = Self::resolve(members, name) else {
                     return Ok(None);
                 };
-                let mut file = File::open(path).map_err(io_err)?;
+                let mut file = open_for_reading(path).map_err(io_err)?;
                 file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
                 Ok(Some((Box::new(file.take(size)), size)))
             }
@@ -228,7 +244,7 @@ impl Store {
 /// start (docker) or at the end (skopeo), so up to [`MAX_SNIFF_MEMBERS`] headers are read,
 /// seeking over the data between them.
 pub(super) fn looks_like_image_archive(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
+    let Ok(file) = open_for_reading(path) else {
         return false;
     };
     let mut stream = TarStream::new(SeekThrough(file));
