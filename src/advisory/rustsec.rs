@@ -43,7 +43,7 @@ pub(crate) fn load_file(path: &Path, rel: &Path) -> Result<Option<(Advisory, Col
         return Err("unexpected file: advisories are .md files".to_owned());
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    let parsed: ::rustsec::Advisory = text.parse().map_err(|e| error_chain(&e))?;
+    let parsed = parse_text(&text)?;
 
     let meta = &parsed.metadata;
     let draft = ::rustsec::Advisory::is_draft(path);
@@ -70,6 +70,16 @@ pub(crate) fn load_file(path: &Path, rel: &Path) -> Result<Option<(Advisory, Col
         return Ok(None);
     }
     Ok(Some((convert(parsed), collection)))
+}
+
+/// Parses the text of one advisory file, without the checks that tie it to its place in a
+/// database (file and directory names, collection).
+pub(crate) fn parse(text: &str) -> Result<Advisory, String> {
+    parse_text(text).map(convert)
+}
+
+fn parse_text(text: &str) -> Result<::rustsec::Advisory, String> {
+    text.parse().map_err(|e| error_chain(&e))
 }
 
 /// The message of an error and of every error below it.
