@@ -78,7 +78,18 @@ pub(crate) fn parse(text: &str) -> Result<Advisory, String> {
     parse_text(text).map(convert)
 }
 
+/// How every advisory file starts: the fence of its TOML front matter.
+const FRONT_MATTER_FENCE: &str = "```toml";
+
 fn parse_text(text: &str) -> Result<::rustsec::Advisory, String> {
+    // Checked here first: for a file that does not start with the fence, rustsec 0.34 quotes
+    // its first 20 bytes by slicing, which panics when byte 20 falls inside a character.
+    if !text.starts_with(FRONT_MATTER_FENCE) {
+        let start: String = text.chars().take(20).collect();
+        return Err(format!(
+            "the file starts with {start:?}, not with the {FRONT_MATTER_FENCE} front matter fence"
+        ));
+    }
     text.parse().map_err(|e| error_chain(&e))
 }
 
