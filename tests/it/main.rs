@@ -8,6 +8,7 @@ mod build_helper;
 mod cargo_audit;
 mod cli;
 mod deployed;
+mod fuzz_regressions;
 mod http;
 mod image;
 mod recover;
