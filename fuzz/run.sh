@@ -35,8 +35,8 @@ for t in "${targets[@]}"; do
     -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
     -print_final_stats=1 >"logs/$t.log" 2>&1 || status=$?
   elapsed=$(($(date +%s) - start))
-  execs="$(grep -o 'stat::number_of_executed_units: [0-9]*' "logs/$t.log" | tail -1 | grep -o '[0-9]*$' || true)"
-  [ -n "$execs" ] || execs="$(grep -oE '^#[0-9]+' "logs/$t.log" | tail -1 | tr -d '#' || true)"
+  execs="$(grep -ao 'stat::number_of_executed_units: [0-9]*' "logs/$t.log" | tail -1 | grep -o '[0-9]*$' || true)"
+  [ -n "$execs" ] || execs="$(grep -aoE '^#[0-9]+' "logs/$t.log" | tail -1 | tr -d '#' || true)"
   found=$(($(find "artifacts/$t" -type f | wc -l) - before))
   new="$(find "artifacts/$t" -type f -newermt "@$start" -printf '%f ' 2>/dev/null || true)"
   rows+=("$(printf '%-22s %7s %12s %7s  %s' "$t" "$elapsed" "${execs:-?}" "$found" "${new:-}")")

@@ -26,10 +26,27 @@ for f in "$samples"/*; do
     4d5a*) seed extract_pe "$f" ;;
   esac
 done
-# Binaries without a manifest are what panic-path recovery is for; one with a manifest too.
-for f in x86_64-linux-gnu-no-manifest x86_64-linux-gnu-stripped wasm32-unknown-unknown.wasm; do
-  seed recover_panic_paths "$samples/$f"
-done
+# Binaries without a manifest are what panic-path recovery is for; whole ones are slow to
+# mutate, so mostly the bytes around the source paths they embed.
+seed recover_panic_paths "$samples/wasm32-unknown-unknown.wasm"
+python3 - "$samples" "$corpus/recover_panic_paths" <<'PY'
+import os, sys
+samples, out = sys.argv[1:]
+anchors = [b"index.crates.io-", b"github.com-", b"registry/", b"registry\\", b"/rust/deps", b"/rustc/"]
+snippets = []
+for name in ["x86_64-linux-gnu-no-manifest", "x86_64-windows-gnu.exe", "aarch64-macos"]:
+    data = open(os.path.join(samples, name), "rb").read()
+    for anchor in anchors:
+        at = data.find(anchor)
+        for _ in range(4):
+            if at < 0:
+                break
+            snippets.append(data[max(0, at - 80):at + 300])
+            at = data.find(anchor, at + 1)
+for i, s in enumerate(dict.fromkeys(snippets)):
+    open(os.path.join(out, f"paths-{i:02}"), "wb").write(s)
+open(os.path.join(out, "paths-all"), "wb").write(b"\0".join(dict.fromkeys(snippets)))
+PY
 
 # Manifest sections: the compressed bytes (mode byte 1) and the JSON (mode byte 0).
 python3 - "$samples" "$corpus/decode_manifest" <<'PY'

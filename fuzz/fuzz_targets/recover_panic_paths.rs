@@ -1,12 +1,15 @@
 //! Any bytes as a binary without a manifest: crates recovered from registry source paths.
 //! Checks that every name is a crate name, the list is sorted and deduplicated and bounded,
 //! and that the streaming reader (fed a few bytes per read) finds exactly what the slice
-//! reader finds.
+//! reader finds — also with the input placed across the end of the reader's first buffer, so
+//! that paths cut by a refill are exercised with small inputs.
 #![no_main]
 
 use std::io::Read;
 
-use binaudit::recover::{recover_from_read, recover_from_slice, MAX_PACKAGES};
+use binaudit::recover::{
+    recover_from_read, recover_from_slice, Recovered, BUFFER_BYTES, MAX_PACKAGES,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Hands out at most `step` bytes per read, to exercise the buffer refills.
@@ -25,7 +28,7 @@ impl Read for Trickle<'_> {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
+fn check(data: &[u8], step: usize) {
     let found = recover_from_slice(data);
     assert!(found.packages.len() <= MAX_PACKAGES);
     assert!(
@@ -47,8 +50,21 @@ fuzz_target!(|data: &[u8]| {
             "name bytes: {name:?}"
         );
     }
-    let step = 1 + usize::from(data.first().copied().unwrap_or(0) % 7);
-    let streamed = recover_from_read(Trickle { data, step }, u64::MAX).expect("reading memory");
+    let streamed: Recovered =
+        recover_from_read(Trickle { data, step }, u64::MAX).expect("reading memory");
     assert_eq!(streamed.packages, found.packages);
     assert_eq!(streamed.rust_evidence, found.rust_evidence);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&knob, rest)) = data.split_first() else {
+        return;
+    };
+    let step = 1 + usize::from(knob % 7);
+    check(rest, step);
+    // The same bytes starting up to 255 bytes before the end of the first buffer.
+    let before_end = usize::from(knob).min(rest.len());
+    let mut padded = vec![0u8; BUFFER_BYTES - before_end];
+    padded.extend_from_slice(rest);
+    check(&padded, 4096);
 });
