@@ -34,6 +34,7 @@ pub fn load(path: &Path) -> Result<Vec<Package>, LockfileError> {
 
 /// Parses lock-file text.
 pub fn parse(text: &str) -> Result<Vec<Package>, LockfileError> {
+    check_checksums_are_ascii(text)?;
     let lock: cargo_lock::Lockfile = text
         .parse()
         .map_err(|e: cargo_lock::Error| LockfileError::Parse(e.to_string()))?;
@@ -72,6 +73,37 @@ pub fn parse(text: &str) -> Result<Vec<Package>, LockfileError> {
         });
     }
     Ok(out)
+}
+
+/// Refuses a checksum that is not ASCII before the text reaches `cargo-lock`: version 11 reads
+/// a 64-byte checksum two bytes at a time by slicing, which panics when a slice boundary falls
+/// inside a character. Checksums are `[[package]] checksum` (lock file format 2 and later) and
+/// the values of `[metadata]` (format 1). A syntax error is left for `cargo-lock` to report.
+fn check_checksums_are_ascii(text: &str) -> Result<(), LockfileError> {
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let packages = doc
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("checksum"));
+    let metadata = doc
+        .get("metadata")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(|t| t.values());
+    match packages
+        .chain(metadata)
+        .filter_map(toml::Value::as_str)
+        .find(|s| !s.is_ascii())
+    {
+        Some(bad) => Err(LockfileError::Parse(format!(
+            "invalid checksum {bad:?}: expected 64 hex digits"
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -27,3 +27,20 @@ pub use db::{
 };
 pub use fetch::{fetch_or_update, needs_refresh, FetchError, FetchOutcome, DEFAULT_URL};
 pub use model::{Advisory, AdvisoryKind, AffectedVersions, Cvss, Severity};
+
+/// Why the bytes of one advisory file could not be parsed (the reason a [`LoadError`] gives).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+/// Parses the text of one RustSec advisory file (`RUSTSEC-*.md`: TOML front matter, then
+/// Markdown) on its own. [`Database::open`] also checks that the file sits where its id and
+/// package say and skips placeholders; this does not.
+pub fn parse_rustsec(text: &str) -> Result<Advisory, ParseError> {
+    rustsec::parse(text).map_err(ParseError)
+}
+
+/// Parses one OSV JSON record; a record about no crates.io package yields no advisories.
+pub fn parse_osv(bytes: &[u8]) -> Result<Vec<Advisory>, ParseError> {
+    osv::parse(bytes).map_err(ParseError)
+}

@@ -44,7 +44,7 @@ pub(crate) fn load_file(path: &Path, rel: &Path) -> Result<Option<(Advisory, Col
     }
     let text = crate::untrusted::read_limited_text(path, super::MAX_ADVISORY_FILE_BYTES)
         .map_err(|e| format!("cannot read: {e}"))?;
-    let parsed: ::rustsec::Advisory = text.parse().map_err(|e| error_chain(&e))?;
+    let parsed = parse_text(&text)?;
 
     let meta = &parsed.metadata;
     let draft = ::rustsec::Advisory::is_draft(path);
@@ -71,6 +71,27 @@ pub(crate) fn load_file(path: &Path, rel: &Path) -> Result<Option<(Advisory, Col
         return Ok(None);
     }
     Ok(Some((convert(parsed), collection)))
+}
+
+/// Parses the text of one advisory file, without the checks that tie it to its place in a
+/// database (file and directory names, collection).
+pub(crate) fn parse(text: &str) -> Result<Advisory, String> {
+    parse_text(text).map(convert)
+}
+
+/// How every advisory file starts: the fence of its TOML front matter.
+const FRONT_MATTER_FENCE: &str = "```toml";
+
+fn parse_text(text: &str) -> Result<::rustsec::Advisory, String> {
+    // Checked here first: for a file that does not start with the fence, rustsec 0.34 quotes
+    // its first 20 bytes by slicing, which panics when byte 20 falls inside a character.
+    if !text.starts_with(FRONT_MATTER_FENCE) {
+        let start: String = text.chars().take(20).collect();
+        return Err(format!(
+            "the file starts with {start:?}, not with the {FRONT_MATTER_FENCE} front matter fence"
+        ));
+    }
+    text.parse().map_err(|e| error_chain(&e))
 }
 
 /// The message of an error and of every error below it.

@@ -954,3 +954,29 @@ fn a_failed_clone_leaves_nothing_behind() {
         "no temporary directory left behind"
     );
 }
+
+/// One advisory file parses on its own, as the fuzz target feeds it, into what the database
+/// loads from the same file.
+#[test]
+fn parse_rustsec_reads_one_file_as_the_database_does() {
+    let path = small().join("crates/smallvec/RUSTSEC-2021-0003.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let parsed = binaudit::advisory::parse_rustsec(&text).unwrap();
+    let db = Database::open(&small(), &OpenOptions::without_cache()).unwrap();
+    assert_eq!(Some(&parsed), db.get("RUSTSEC-2021-0003"));
+
+    let err = binaudit::advisory::parse_rustsec("# no front matter\n").unwrap_err();
+    assert!(!err.to_string().is_empty());
+}
+
+/// OSV bytes that are not JSON are an error that says so, not an empty list.
+#[test]
+fn parse_osv_rejects_bytes_that_are_not_json() {
+    let err = binaudit::advisory::parse_osv(b"\x00\xffnot json").unwrap_err();
+    assert!(err.to_string().contains("invalid OSV JSON"), "{err}");
+    let none = binaudit::advisory::parse_osv(
+        br#"{"id":"PYSEC-1","published":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"x"}}]}"#,
+    )
+    .unwrap();
+    assert!(none.is_empty());
+}

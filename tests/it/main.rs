@@ -9,6 +9,7 @@ mod cargo_audit;
 mod cli;
 mod deployed;
 mod exact;
+mod fuzz_regressions;
 mod hardening;
 mod http;
 mod image;
