@@ -19,7 +19,8 @@ use crate::audit::{
     Policy, YankStatus,
 };
 use crate::binary::{
-    inspect_bytes, inspect_path, BinaryReport, Completeness, ImageManifest, InspectError,
+    inspect_bytes, inspect_opened, BinaryReport, Completeness, ImageManifest, InspectError,
+    OpenedFile,
 };
 use crate::decode::Limits;
 use crate::extract::{ContainerFormat, Image};
@@ -51,7 +52,10 @@ impl Default for ScanOptions {
 
 /// Where the recovery reads from.
 enum Bytes<'a> {
-    File(&'a Path),
+    /// The file the inspection read (its first bytes are not read again).
+    File(&'a OpenedFile),
+    /// The file could not be opened: there is nothing to recover from.
+    None,
     Memory(&'a [u8]),
 }
 
@@ -103,8 +107,38 @@ impl<'db> Auditor<'db> {
                 outcome,
             };
         }
-        let result = inspect_path(path, &self.opts.limits);
-        self.audit_inspected(path.to_owned(), result, Bytes::File(path), origin)
+        match OpenedFile::open(path) {
+            Ok(opened) => self.audit_opened(path.to_owned(), &opened, origin),
+            Err(e) => self.audit_inspected(path.to_owned(), Err(e), Bytes::None, origin),
+        }
+    }
+
+    /// Audits a binary someone already opened and read the first bytes of (the directory walk).
+    /// A file named like a lock file is read by path, as [`Auditor::audit_file`] does.
+    pub fn audit_open_file(
+        &self,
+        path: PathBuf,
+        file: std::fs::File,
+        head: Vec<u8>,
+        origin: Origin,
+    ) -> AuditedInput<'db> {
+        if crate::lockfile::looks_like_lockfile(&path) {
+            return self.audit_file(&path, origin);
+        }
+        match OpenedFile::from_parts(file, head) {
+            Ok(opened) => self.audit_opened(path, &opened, origin),
+            Err(e) => self.audit_inspected(path, Err(e), Bytes::None, origin),
+        }
+    }
+
+    fn audit_opened(
+        &self,
+        path: PathBuf,
+        opened: &OpenedFile,
+        origin: Origin,
+    ) -> AuditedInput<'db> {
+        let result = inspect_opened(opened, &self.opts.limits);
+        self.audit_inspected(path, result, Bytes::File(opened), origin)
     }
 
     /// Audits a binary held in memory (a file inside a container image).
@@ -148,9 +182,9 @@ impl<'db> Auditor<'db> {
         // One recovery pass per file, shared by its images without a manifest.
         let recovered: Option<Result<Recovered, String>> = (any_missing && self.opts.fallback)
             .then(|| match bytes {
-                Bytes::File(p) => std::fs::File::open(p)
-                    .and_then(|f| recover_from_read(f, u64::MAX))
+                Bytes::File(opened) => recover_from_read(opened.read_all(), u64::MAX)
                     .map_err(|e| format!("cannot read the file to recover packages: {e}")),
+                Bytes::None => Err("the file could not be opened".to_owned()),
                 Bytes::Memory(d) => Ok(recover_from_slice(d)),
             });
         let installed = match origin {

@@ -176,8 +176,9 @@ fn run_inner(args: &ScanArgs) -> anyhow::Result<u8> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: the report writers make many small writes, and a locked stdout flushes at
+    // every newline (one system call per line of a pretty-printed JSON report).
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     write_report(&mut out, &report, args.format, color).context("writing the report")?;
     out.flush().context("writing the report")?;
     Ok(report.exit_code())

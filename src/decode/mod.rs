@@ -5,7 +5,7 @@
 //! well below its own size); decompression stops one byte past the limit, so an oversized
 //! stream is detected rather than silently truncated; nothing is allocated beyond the limit.
 
-use std::io::Read;
+use miniz_oxide::inflate::TINFLStatus;
 
 use linker_section::{Manifest, ManifestError};
 
@@ -78,23 +78,25 @@ pub fn inflate(compressed: &[u8], limits: &Limits) -> Result<Vec<u8>, DecodeErro
         return Err(DecodeError::Empty);
     }
     check_zlib_header(compressed)?;
-    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(64 * 1024));
-    // Read at most one byte past the limit: getting that byte proves the stream is oversized.
-    let cap = limits.max_json_bytes.saturating_add(1);
-    let mut decoder = flate2::read::ZlibDecoder::new(compressed).take(cap);
-    match decoder.read_to_end(&mut out) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return Err(DecodeError::TruncatedZlib)
-        }
-        Err(e) => return Err(DecodeError::CorruptZlib(e.to_string())),
-    }
-    if out.len() as u64 > limits.max_json_bytes {
-        return Err(DecodeError::JsonTooLarge {
+    // One call with the output bounded: at most one byte past the limit is ever produced, and
+    // getting that byte proves the stream is oversized. The stream's end marker stops it, so
+    // padding after the stream is never looked at; the Adler-32 checksum is verified.
+    let cap = usize::try_from(limits.max_json_bytes.saturating_add(1)).unwrap_or(usize::MAX);
+    match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(compressed, cap) {
+        Ok(out) if out.len() as u64 > limits.max_json_bytes => Err(DecodeError::JsonTooLarge {
             limit: limits.max_json_bytes,
-        });
+        }),
+        Ok(out) => Ok(out),
+        Err(e) => Err(match e.status {
+            TINFLStatus::HasMoreOutput => DecodeError::JsonTooLarge {
+                limit: limits.max_json_bytes,
+            },
+            TINFLStatus::FailedCannotMakeProgress | TINFLStatus::NeedsMoreInput => {
+                DecodeError::TruncatedZlib
+            }
+            _ => DecodeError::CorruptZlib(e.to_string()),
+        }),
     }
-    Ok(out)
 }
 
 /// Decompresses, checks UTF-8 and parses the manifest.

@@ -101,13 +101,17 @@ pub struct JsonOptions {
 /// Writes the document for `report`, followed by a newline.
 pub fn write(out: &mut dyn Write, report: &AuditReport, opts: &JsonOptions) -> io::Result<()> {
     let doc = Document::new(report);
+    // The serializer makes one small write per token and indent; a buffer of a known type
+    // takes them without a dynamic call each, and hands `out` large writes only.
+    let mut buffered = io::BufWriter::with_capacity(64 << 10, out);
     if opts.compact {
-        serde_json::to_writer(&mut *out, &doc)
+        serde_json::to_writer(&mut buffered, &doc)
     } else {
-        serde_json::to_writer_pretty(&mut *out, &doc)
+        serde_json::to_writer_pretty(&mut buffered, &doc)
     }
     .map_err(io::Error::other)?;
-    writeln!(out)
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
 // Helpers shared by the report formats, so that they agree on order and on what is shown.
