@@ -34,6 +34,9 @@ pub struct AuditedUnit<'db> {
     pub evidence: Option<String>,
     pub packages: Vec<Package>,
     pub matches: Matches<'db>,
+    /// Whether `matches` was computed: false only while the database was still being opened
+    /// (see `scan::Auditor::finish`, which matches such units).
+    pub matched: bool,
     /// Yank status per package (same indices as `packages`); empty when not checked.
     pub yanked: Vec<YankStatus>,
     /// Why the unit's package list could not be read (an invalid manifest), if so.

@@ -310,3 +310,75 @@ pub struct Inspected {
     pub path: PathBuf,
     pub result: Result<BinaryReport, InspectError>,
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// What a report says, for comparing two ways of reading the same file.
+    fn summary(r: &Result<BinaryReport, InspectError>) -> String {
+        match r {
+            Err(e) => format!("error: {e}"),
+            Ok(r) => {
+                let images: Vec<String> = r
+                    .images
+                    .iter()
+                    .map(|i| match &i.manifest {
+                        ImageManifest::Found { section, decoded } => format!(
+                            "{:?} {section} {}",
+                            i.image,
+                            String::from_utf8_lossy(&decoded.json)
+                        ),
+                        ImageManifest::Missing => format!("{:?} missing", i.image),
+                        ImageManifest::Invalid { section, error } => {
+                            format!("{:?} {section} invalid: {error}", i.image)
+                        }
+                    })
+                    .collect();
+                format!("{:?} {images:?}", r.format)
+            }
+        }
+    }
+
+    #[test]
+    fn an_open_file_reads_the_same_whatever_part_of_its_head_was_read_before() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-binaries");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let expected = summary(&inspect_bytes(&bytes, &Limits::default()));
+            assert_eq!(
+                summary(&inspect_path(&path, &Limits::default())),
+                expected,
+                "{}",
+                path.display()
+            );
+            // The walk reads up to 4 KiB; a short read may give fewer bytes.
+            for n in [0, 1, 15, 16, 100, HEAD_LEN] {
+                let head = bytes.get(..n.min(bytes.len())).unwrap().to_vec();
+                let opened = OpenedFile::from_parts(File::open(&path).unwrap(), head).unwrap();
+                let got = summary(&inspect_opened(&opened, &Limits::default()));
+                assert_eq!(got, expected, "{} with {n} bytes read", path.display());
+                let mut all = Vec::new();
+                opened.read_all().read_to_end(&mut all).unwrap();
+                assert!(all == bytes, "{} with {n} bytes read", path.display());
+            }
+            checked += 1;
+        }
+        assert!(checked >= 14, "only {checked} samples");
+    }
+
+    #[test]
+    fn a_directory_is_not_a_file_to_inspect() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            inspect_path(dir.path(), &Limits::default()),
+            Err(InspectError::NotAFile)
+        ));
+    }
+}

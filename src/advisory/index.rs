@@ -417,7 +417,7 @@ mod tests {
         let other_key = Key::new(&other);
         std::fs::create_dir_all(&other).unwrap();
         std::fs::copy(
-            &cache.join(key.file_name()),
+            cache.join(key.file_name()),
             cache.join(other_key.file_name()),
         )
         .unwrap();

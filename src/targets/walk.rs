@@ -612,6 +612,46 @@ mod tests {
     }
 
     #[test]
+    fn an_executable_is_handed_on_open_with_its_first_bytes_and_nothing_else_is() {
+        use std::io::{Read, Seek, SeekFrom};
+        let dir = tempfile::tempdir().unwrap();
+        let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
+        elf.extend((0..3 * HEAD_LEN).map(|i| (i % 251) as u8));
+        fs::write(dir.path().join("big"), &elf).unwrap();
+        fs::write(dir.path().join("small"), b"\0asm\x01\0\0\0").unwrap();
+        fs::write(dir.path().join("text"), vec![b'x'; 2 * HEAD_LEN]).unwrap();
+        let found = Mutex::new(Vec::new());
+        let opts = WalkOptions {
+            follow_links: false,
+            threads: 2,
+        };
+        let summary = walk_open(&[dir.path().to_owned()], &opts, &|item| {
+            let Found::Binary {
+                path,
+                mut file,
+                head,
+            } = item
+            else {
+                panic!("{item:?}");
+            };
+            // The file is open and usable from any offset.
+            file.seek(SeekFrom::Start(0)).unwrap();
+            let mut all = Vec::new();
+            file.read_to_end(&mut all).unwrap();
+            found.lock().unwrap().push((path, head, all));
+        });
+        assert_eq!((summary.binaries, summary.not_binaries), (2, 1));
+        let mut found = found.into_inner().unwrap();
+        found.sort();
+        let (big, small) = (&found[0], &found[1]);
+        assert_eq!(big.0, dir.path().join("big"));
+        assert_eq!(big.1, elf[..HEAD_LEN], "one read of at most 4 KiB");
+        assert_eq!(big.2, elf);
+        assert_eq!(small.0, dir.path().join("small"));
+        assert_eq!(small.1, b"\0asm\x01\0\0\0", "a short file: all of it");
+    }
+
+    #[test]
     fn a_flat_directory_larger_than_a_batch_is_shared_and_counted_once() {
         let dir = tempfile::tempdir().unwrap();
         let n = FILE_BATCH * 3 + 5;
