@@ -25,9 +25,8 @@
 //! completely, or was written for another directory, version or layout, is ignored (and the
 //! database re-parsed): the cache is never trusted partially and never makes an open fail.
 //!
-//! JSON rather than a binary encoding: the model's serde shape uses an internally tagged enum,
-//! which the compact binary formats cannot read back, and reading ~1 MB of JSON takes a few
-//! milliseconds (see the timings in the report of the stage that introduced it).
+//! JSON rather than a binary encoding: reading the ~600 KB file takes a few milliseconds, and
+//! it stays readable for people debugging a database.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,13 +95,70 @@ impl Stamps {
     /// Whether every directory and file still has the recorded modification time (and size),
     /// and every one of those times was old enough to be trusted when it was recorded.
     fn still_hold(&self, root: &Path) -> bool {
+        let Some(at) = RootDir::open(root) else {
+            return false;
+        };
         let settled = |mtime: u64| mtime.saturating_add(RACY_NS) <= self.taken_ns;
         self.dirs.iter().all(|d| {
             settled(d.mtime_ns)
-                && stat(&root.join(&d.rel)).is_some_and(|(_, mtime)| mtime == d.mtime_ns)
-        }) && self.files.iter().all(|(rel, size, mtime)| {
-            settled(*mtime) && stat(&root.join(rel)) == Some((*size, *mtime))
+                && at
+                    .stat(&d.rel)
+                    .is_some_and(|(_, mtime)| mtime == d.mtime_ns)
+        }) && self
+            .files
+            .iter()
+            .all(|(rel, size, mtime)| settled(*mtime) && at.stat(rel) == Some((*size, *mtime)))
+    }
+}
+
+/// The database root, for `stat`s of paths inside it: relative to an open directory where the
+/// platform allows it (the kernel then resolves two or three path components instead of every
+/// component from `/`), else by joined paths.
+struct RootDir {
+    #[cfg(unix)]
+    fd: rustix::fd::OwnedFd,
+    #[cfg(not(unix))]
+    root: PathBuf,
+}
+
+impl RootDir {
+    #[cfg(unix)]
+    fn open(root: &Path) -> Option<RootDir> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(root, flags, Mode::empty()).ok()?;
+        Some(RootDir { fd })
+    }
+
+    #[cfg(not(unix))]
+    fn open(root: &Path) -> Option<RootDir> {
+        Some(RootDir {
+            root: root.to_owned(),
         })
+    }
+
+    /// Size and modification time of `rel` ("" for the root), following links, as [`stat`]
+    /// gives them.
+    #[cfg(unix)]
+    fn stat(&self, rel: &Path) -> Option<(u64, u64)> {
+        let rel = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
+        let st = rustix::fs::statat(&self.fd, rel, rustix::fs::AtFlags::empty()).ok()?;
+        // Times before the epoch read as 0, as `mtime_ns` has them.
+        let mtime = u64::try_from(st.st_mtime)
+            .ok()
+            .and_then(|secs| secs.checked_mul(1_000_000_000))
+            .and_then(|ns| ns.checked_add(u64::try_from(st.st_mtime_nsec).ok()?))
+            .unwrap_or(if st.st_mtime < 0 { 0 } else { u64::MAX });
+        Some((u64::try_from(st.st_size).ok()?, mtime))
+    }
+
+    #[cfg(not(unix))]
+    fn stat(&self, rel: &Path) -> Option<(u64, u64)> {
+        stat(&self.root.join(rel))
     }
 }
 
@@ -117,7 +173,8 @@ fn to_ns(t: std::time::SystemTime) -> u64 {
 }
 
 /// Size and modification time (ns since the epoch, 0 when unknown), following links.
-pub(crate) fn stat(path: &Path) -> Option<(u64, u64)> {
+#[cfg(any(test, not(unix)))]
+fn stat(path: &Path) -> Option<(u64, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.len(), mtime_ns(&meta)))
 }
