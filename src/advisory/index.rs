@@ -151,7 +151,8 @@ impl RootDir {
         let mtime = u64::try_from(st.st_mtime)
             .ok()
             .and_then(|secs| secs.checked_mul(1_000_000_000))
-            .and_then(|ns| ns.checked_add(u64::try_from(st.st_mtime_nsec).ok()?))
+            // (The field is signed on some platforms.)
+            .and_then(|ns| ns.checked_add(u64::try_from(i128::from(st.st_mtime_nsec)).ok()?))
             .unwrap_or(if st.st_mtime < 0 { 0 } else { u64::MAX });
         Some((u64::try_from(st.st_size).ok()?, mtime))
     }
