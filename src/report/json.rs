@@ -233,7 +233,21 @@ struct Document<'a> {
     policy: PolicyJson,
     yanked_checked: bool,
     summary: SummaryJson,
-    inputs: Vec<InputJson<'a>>,
+    inputs: Inputs<'a>,
+}
+
+/// The inputs, sorted by path, each turned into its JSON shape only while it is written: the
+/// memory of one is reused for the next instead of holding the whole document at once.
+#[derive(Debug)]
+struct Inputs<'a> {
+    report: &'a AuditReport<'a>,
+    sorted: Vec<&'a AuditedInput<'a>>,
+}
+
+impl Serialize for Inputs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.sorted.iter().map(|i| InputJson::new(self.report, i)))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -348,7 +362,7 @@ struct NotApplicableJson<'a> {
 }
 
 impl<'a> Document<'a> {
-    fn new(report: &'a AuditReport<'_>) -> Self {
+    fn new(report: &'a AuditReport<'a>) -> Self {
         let s = report.summary();
         Document {
             schema: AUDIT_SCHEMA,
@@ -386,10 +400,10 @@ impl<'a> Document<'a> {
                 failing: s.failing,
                 exit_code: report.exit_code(),
             },
-            inputs: sorted_inputs(report)
-                .into_iter()
-                .map(|i| InputJson::new(report, i))
-                .collect(),
+            inputs: Inputs {
+                report,
+                sorted: sorted_inputs(report),
+            },
         }
     }
 }

@@ -525,18 +525,8 @@ impl Walker<'_> {
                 summary.special += 1;
             }
         }
-        for chunk in files.chunks(FILE_BATCH) {
-            jobs.push(Job::Files {
-                paths: chunk.to_vec(),
-                nofollow,
-            });
-        }
-        for chunk in linked_files.chunks(FILE_BATCH) {
-            jobs.push(Job::Files {
-                paths: chunk.to_vec(),
-                nofollow: false,
-            });
-        }
+        batches(files, nofollow, jobs);
+        batches(linked_files, false, jobs);
     }
 
     /// Sniffs one regular file: a single read of at most [`HEAD_LEN`] bytes.
@@ -566,6 +556,15 @@ impl Walker<'_> {
         } else {
             summary.not_binaries += 1;
         }
+    }
+}
+
+/// Jobs of at most [`FILE_BATCH`] files each (the paths are moved, not copied).
+fn batches(files: Vec<PathBuf>, nofollow: bool, jobs: &mut Vec<Job>) {
+    let mut files = files.into_iter().peekable();
+    while files.peek().is_some() {
+        let paths = files.by_ref().take(FILE_BATCH).collect();
+        jobs.push(Job::Files { paths, nofollow });
     }
 }
 
