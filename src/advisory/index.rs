@@ -269,7 +269,8 @@ pub(crate) fn read(
 ) -> Option<(Loaded, Layout, PathBuf)> {
     let path = dir.join(key.file_name());
     let bytes = std::fs::read(&path).ok()?;
-    let file: IndexFile = serde_json::from_slice(&bytes).ok()?;
+    // Valid UTF-8 checked once for the whole file, rather than string by string.
+    let file: IndexFile = serde_json::from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
     let current = file.format == FORMAT_VERSION
         && file.binaudit == env!("CARGO_PKG_VERSION")
         && file.database == key.canonical

@@ -481,7 +481,7 @@ impl<'a> Document<'a> {
                 not_rust: s.not_rust,
                 incomplete: s.incomplete,
                 failing: s.failing,
-                exit_code: report.exit_code(),
+                exit_code: s.exit_code(),
             },
             inputs: Inputs {
                 report,
