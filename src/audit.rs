@@ -34,6 +34,9 @@ pub struct AuditedUnit<'db> {
     pub evidence: Option<String>,
     pub packages: Vec<Package>,
     pub matches: Matches<'db>,
+    /// Whether `matches` was computed: false only while the database was still being opened
+    /// (see `scan::Auditor::finish`, which matches such units).
+    pub matched: bool,
     /// Yank status per package (same indices as `packages`); empty when not checked.
     pub yanked: Vec<YankStatus>,
     /// Why the unit's package list could not be read (an invalid manifest), if so.
@@ -309,18 +312,23 @@ impl AuditReport<'_> {
     /// 0 clean, 1 findings that fail under the policy, 2 any input that could not be audited
     /// (errors win: a partial audit must not read as a pass or as a plain finding).
     pub fn exit_code(&self) -> u8 {
-        let s = self.summary();
-        if s.errors > 0 || s.not_executable > 0 {
+        self.summary().exit_code()
+    }
+}
+
+impl Summary {
+    /// 2 when an input could not be audited (or was not an executable), 1 when a finding fails
+    /// the audit, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.errors > 0 || self.not_executable > 0 {
             2
-        } else if s.failing > 0 {
+        } else if self.failing > 0 {
             1
         } else {
             0
         }
     }
-}
 
-impl Summary {
     /// "2 vulnerable, 1 unsound and 3 yanked crates in 4 binaries", or `None` when clean.
     pub fn findings_phrase(&self) -> Option<String> {
         let parts: Vec<String> = [

@@ -10,22 +10,23 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
 use linker_section::{DependencyKind, Package, Source};
 
-use crate::advisory::db::Database;
+use crate::advisory::db::{Database, DbError, OpenOptions};
 use crate::audit::{
     AuditReport, AuditedInput, AuditedUnit, DatabaseSummary, InputKind, InputOutcome, Origin,
     Policy, YankStatus,
 };
 use crate::binary::{
-    inspect_bytes, inspect_path, BinaryReport, Completeness, ImageManifest, InspectError,
+    inspect_bytes, inspect_opened, BinaryReport, Completeness, ImageManifest, InspectError,
+    OpenedFile,
 };
 use crate::decode::Limits;
 use crate::extract::{ContainerFormat, Image};
 use crate::matching::{match_packages, MatchOptions, Matches, ObjectFamily, PackageRef, Platform};
 use crate::recover::{recover_from_read, recover_from_slice, Recovered, MAX_FILE_BYTES};
-use crate::untrusted::open_for_reading;
 use crate::yanked::YankChecker;
 
 /// What a scan needs besides its inputs.
@@ -52,20 +53,130 @@ impl Default for ScanOptions {
 
 /// Where the recovery reads from.
 enum Bytes<'a> {
-    File(&'a Path),
+    /// The file the inspection read (its first bytes are not read again).
+    File(&'a OpenedFile),
+    /// The file could not be opened: there is nothing to recover from.
+    None,
     Memory(&'a [u8]),
 }
 
+/// A database being opened on another thread, so that finding and reading the inputs does not
+/// wait for it: only matching does.
+#[derive(Debug, Default)]
+pub struct PendingDatabase {
+    /// `None` once opening has failed (or the opening thread died).
+    cell: OnceLock<Option<Database>>,
+    /// Set with `cell`, for [`PendingDatabase::wait`].
+    filled: Mutex<bool>,
+    ready: Condvar,
+}
+
+impl PendingDatabase {
+    /// Starts opening the database at `path`. The handle gives the outcome: the error, if any,
+    /// is there and not in the slot.
+    pub fn open_in_background(
+        path: PathBuf,
+        opts: OpenOptions,
+    ) -> (
+        Arc<PendingDatabase>,
+        std::thread::JoinHandle<Result<(), DbError>>,
+    ) {
+        let pending = Arc::new(PendingDatabase::default());
+        let slot = Fill(Arc::clone(&pending));
+        let handle = std::thread::spawn(move || {
+            let result = Database::open(&path, &opts);
+            let (db, outcome) = match result {
+                Ok(db) => (Some(db), Ok(())),
+                Err(e) => (None, Err(e)),
+            };
+            slot.0.fill(db);
+            outcome
+        });
+        (pending, handle)
+    }
+
+    /// The database if it is open already; never waits.
+    pub fn get(&self) -> Option<&Database> {
+        self.cell.get().and_then(Option::as_ref)
+    }
+
+    /// The database once it is open, or `None` if opening failed.
+    pub fn wait(&self) -> Option<&Database> {
+        let mut filled = self.filled.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*filled {
+            filled = self
+                .ready
+                .wait(filled)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(filled);
+        self.get()
+    }
+
+    /// Fills the slot (the first time only) and wakes whoever waits.
+    fn fill(&self, db: Option<Database>) {
+        let _ = self.cell.set(db);
+        *self.filled.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.ready.notify_all();
+    }
+}
+
+/// Marks the slot as failed if the opening thread ends without filling it (a panic), so that
+/// no one waits for it forever.
+struct Fill(Arc<PendingDatabase>);
+
+impl Drop for Fill {
+    fn drop(&mut self) {
+        self.0.fill(None);
+    }
+}
+
+/// Which database an [`Auditor`] matches against.
+#[derive(Debug, Clone, Copy)]
+enum DbSource<'db> {
+    Open(&'db Database),
+    Pending(&'db PendingDatabase),
+}
+
+impl<'db> DbSource<'db> {
+    fn now(self) -> Option<&'db Database> {
+        match self {
+            DbSource::Open(db) => Some(db),
+            DbSource::Pending(p) => p.get(),
+        }
+    }
+
+    fn wait(self) -> Option<&'db Database> {
+        match self {
+            DbSource::Open(db) => Some(db),
+            DbSource::Pending(p) => p.wait(),
+        }
+    }
+}
+
 /// Audits inputs one at a time (from any thread) against one database.
+///
+/// With a database still being opened ([`Auditor::with_pending`]), inputs are read and their
+/// packages listed as usual, and the units read before the database was ready are matched by
+/// [`Auditor::finish`].
 #[derive(Debug)]
 pub struct Auditor<'db> {
-    db: &'db Database,
+    db: DbSource<'db>,
     opts: ScanOptions,
     match_opts: MatchOptions,
 }
 
 impl<'db> Auditor<'db> {
     pub fn new(db: &'db Database, opts: ScanOptions) -> Self {
+        Self::from_source(DbSource::Open(db), opts)
+    }
+
+    /// An auditor that does not wait for the database until it has to match.
+    pub fn with_pending(db: &'db PendingDatabase, opts: ScanOptions) -> Self {
+        Self::from_source(DbSource::Pending(db), opts)
+    }
+
+    fn from_source(db: DbSource<'db>, opts: ScanOptions) -> Self {
         let match_opts = MatchOptions {
             ignore: opts.ignore.clone(),
         };
@@ -104,8 +215,38 @@ impl<'db> Auditor<'db> {
                 outcome,
             };
         }
-        let result = inspect_path(path, &self.opts.limits);
-        self.audit_inspected(path.to_owned(), result, Bytes::File(path), origin)
+        match OpenedFile::open(path) {
+            Ok(opened) => self.audit_opened(path.to_owned(), &opened, origin),
+            Err(e) => self.audit_inspected(path.to_owned(), Err(e), Bytes::None, origin),
+        }
+    }
+
+    /// Audits a binary someone already opened and read the first bytes of (the directory walk).
+    /// A file named like a lock file is read by path, as [`Auditor::audit_file`] does.
+    pub fn audit_open_file(
+        &self,
+        path: PathBuf,
+        file: std::fs::File,
+        head: Vec<u8>,
+        origin: Origin,
+    ) -> AuditedInput<'db> {
+        if crate::lockfile::looks_like_lockfile(&path) {
+            return self.audit_file(&path, origin);
+        }
+        match OpenedFile::from_parts(file, head) {
+            Ok(opened) => self.audit_opened(path, &opened, origin),
+            Err(e) => self.audit_inspected(path, Err(e), Bytes::None, origin),
+        }
+    }
+
+    fn audit_opened(
+        &self,
+        path: PathBuf,
+        opened: &OpenedFile,
+        origin: Origin,
+    ) -> AuditedInput<'db> {
+        let result = inspect_opened(opened, &self.opts.limits);
+        self.audit_inspected(path, result, Bytes::File(opened), origin)
     }
 
     /// Audits a binary held in memory (a file inside a container image).
@@ -259,45 +400,70 @@ impl<'db> Auditor<'db> {
         packages: Vec<Package>,
         error: Option<String>,
     ) -> AuditedUnit<'db> {
-        let matches: Matches<'db> = {
-            let refs: Vec<PackageRef<'_>> = packages
-                .iter()
-                .map(|p| PackageRef {
-                    name: &p.name,
-                    version: &p.version,
-                    source: &p.source,
-                    kind: p.kind,
-                })
-                .collect();
-            let db = self.db;
-            match_packages(&refs, &platform, &self.match_opts, |name| {
-                db.advisories_for(name)
-            })
-        };
+        // Matched now if the database is open, else by `finish`.
+        let matches = self
+            .db
+            .now()
+            .map(|db| self.match_unit(db, &packages, &platform));
         AuditedUnit {
             image,
             platform,
             completeness,
             evidence,
             packages,
-            matches,
+            matched: matches.is_some(),
+            matches: matches.unwrap_or_default(),
             yanked: Vec::new(),
             error,
         }
     }
 
-    /// Checks yanked status for the whole run and assembles the report.
+    fn match_unit(
+        &self,
+        db: &'db Database,
+        packages: &[Package],
+        platform: &Platform,
+    ) -> Matches<'db> {
+        let refs: Vec<PackageRef<'_>> = packages
+            .iter()
+            .map(|p| PackageRef {
+                name: &p.name,
+                version: &p.version,
+                source: &p.source,
+                kind: p.kind,
+            })
+            .collect();
+        match_packages(&refs, platform, &self.match_opts, |name| {
+            db.advisories_for(name)
+        })
+    }
+
+    /// Matches what was read before the database was open, checks yanked status for the whole
+    /// run and assembles the report. Waits for a pending database; if it failed to open, units
+    /// not matched yet stay unmatched (`matched: false`) and the summary is empty, so callers
+    /// check [`PendingDatabase::wait`] first.
     pub fn finish(
         &self,
         mut inputs: Vec<AuditedInput<'db>>,
         yank: Option<&YankChecker>,
     ) -> AuditReport<'db> {
+        let db = self.db.wait();
+        if let Some(db) = db {
+            for input in &mut inputs {
+                if let InputOutcome::Audited { units, .. } = &mut input.outcome {
+                    for unit in units.iter_mut().filter(|u| !u.matched) {
+                        unit.matches = self.match_unit(db, &unit.packages, &unit.platform);
+                        unit.matched = true;
+                    }
+                }
+            }
+        }
         if let Some(checker) = yank {
             check_yanked(&mut inputs, checker);
         }
         AuditReport {
             inputs,
-            database: database_summary(self.db),
+            database: db.map(database_summary).unwrap_or_default(),
             policy: self.opts.policy.clone(),
             yanked_checked: yank.is_some(),
         }
@@ -308,17 +474,12 @@ impl<'db> Auditor<'db> {
 /// binary's length when it is longer, so that reports can say only part of it was read.
 fn recover(bytes: Bytes<'_>) -> Result<(Recovered, Option<u64>), String> {
     let (recovered, len) = match bytes {
-        Bytes::File(p) => {
-            let cannot =
-                |e: std::io::Error| format!("cannot read the file to recover packages: {e}");
-            let file = open_for_reading(p).map_err(cannot)?;
-            let meta = file.metadata().map_err(cannot)?;
-            if !meta.is_file() {
-                return Err("cannot read the file to recover packages: not a regular file".into());
-            }
-            let recovered = recover_from_read(file, MAX_FILE_BYTES).map_err(cannot)?;
-            (recovered, meta.len())
+        Bytes::File(opened) => {
+            let recovered = recover_from_read(opened.read_all(), MAX_FILE_BYTES)
+                .map_err(|e| format!("cannot read the file to recover packages: {e}"))?;
+            (recovered, opened.file_len())
         }
+        Bytes::None => return Err("the file could not be opened".to_owned()),
         Bytes::Memory(d) => {
             let cap = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
             (
@@ -478,5 +639,75 @@ fn check_yanked(inputs: &mut [AuditedInput<'_>], checker: &YankChecker) {
                     .collect();
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn repo() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn ids(input: &AuditedInput<'_>) -> Vec<(bool, Vec<String>)> {
+        let InputOutcome::Audited { units, .. } = &input.outcome else {
+            panic!("not audited: {:?}", input.outcome);
+        };
+        units
+            .iter()
+            .map(|u| {
+                let ids = u.matches.findings.iter().map(|f| f.advisory.id.clone());
+                (u.matched, ids.collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn units_read_before_the_database_opens_are_matched_by_finish() {
+        let db = Database::open(
+            &repo().join("tests/fixtures/advisory-db-small"),
+            &OpenOptions::without_cache(),
+        )
+        .unwrap();
+        let path = repo().join("sample-binaries/x86_64-linux-gnu");
+        let bytes = std::fs::read(&path).unwrap();
+
+        let direct = Auditor::new(&db, ScanOptions::default());
+        let expected = direct.finish(
+            vec![direct.audit_bytes(path.clone(), &bytes, Origin::File)],
+            None,
+        );
+        let expected_ids = ids(&expected.inputs[0]);
+        assert!(expected_ids[0].0 && !expected_ids[0].1.is_empty());
+
+        // The database is not open yet while the binary is read: nothing is matched.
+        let pending = PendingDatabase::default();
+        let auditor = Auditor::with_pending(&pending, ScanOptions::default());
+        let early = auditor.audit_bytes(path.clone(), &bytes, Origin::File);
+        assert_eq!(ids(&early), vec![(false, Vec::new())]);
+        // Once it is, `finish` matches what was read before (and what comes after is matched
+        // on the spot).
+        pending.fill(Some(db.clone()));
+        let late = auditor.audit_bytes(path.clone(), &bytes, Origin::File);
+        assert_eq!(ids(&late), expected_ids);
+        let report = auditor.finish(vec![early, late], None);
+        assert_eq!(ids(&report.inputs[0]), expected_ids);
+        assert_eq!(ids(&report.inputs[1]), expected_ids);
+        assert_eq!(report.database.advisories, expected.database.advisories);
+    }
+
+    #[test]
+    fn a_database_that_fails_to_open_leaves_no_one_waiting() {
+        let (pending, handle) = PendingDatabase::open_in_background(
+            repo().join("no-such-database"),
+            OpenOptions::without_cache(),
+        );
+        assert!(pending.wait().is_none());
+        assert!(matches!(
+            handle.join().unwrap(),
+            Err(DbError::NotFound { .. })
+        ));
     }
 }

@@ -213,7 +213,12 @@ impl Manifest {
 
     /// Parses and validates manifest JSON.
     pub fn from_json(json: &[u8]) -> Result<Self, ManifestError> {
-        let raw: RawManifest = serde_json::from_slice(json).map_err(|e| ManifestError::Json {
+        // Valid UTF-8 checked once for the whole text, rather than string by string.
+        let parsed = match std::str::from_utf8(json) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(json),
+        };
+        let raw: RawManifest = parsed.map_err(|e| ManifestError::Json {
             message: json_error_message(&e),
             line: e.line(),
             column: e.column(),

@@ -315,24 +315,15 @@ impl Database {
                 path: path.to_owned(),
             });
         }
-        let layout = match opts.layout {
-            Some(l) => l,
-            None => detect_layout(path)?,
-        };
-        let files = walk(path, layout)?;
-        if files.is_empty() {
-            return Err(DbError::NoAdvisories {
-                path: path.to_owned(),
-            });
-        }
         let head = git_head(path);
-
         let key = opts
             .cache_dir
             .as_ref()
-            .map(|dir| (dir, index::Key::new(path, layout, head.as_deref(), &files)));
+            .map(|dir| (dir, index::Key::new(path)));
         if let Some((dir, key)) = &key {
-            if let Some((loaded, index_path)) = index::read(dir, key) {
+            if let Some((loaded, layout, index_path)) =
+                index::read(dir, path, key, opts.layout, head.as_deref())
+            {
                 return Ok(Database::build(
                     path,
                     layout,
@@ -342,6 +333,19 @@ impl Database {
                 ));
             }
         }
+
+        let layout = match opts.layout {
+            Some(l) => l,
+            None => detect_layout(path)?,
+        };
+        let taken = index::now_ns();
+        let Walked { files, dirs } = walk(path, layout)?;
+        if files.is_empty() {
+            return Err(DbError::NoAdvisories {
+                path: path.to_owned(),
+            });
+        }
+        let stamps = index::Stamps::new(opts.layout, layout, head.clone(), taken, dirs, &files);
 
         let (mut loaded, parsed_ok) = parse_files(&files, layout);
         if parsed_ok == 0 {
@@ -361,7 +365,7 @@ impl Database {
             });
         }
         loaded.commit = head.map(|hash| git_commit(path, hash));
-        let index_path = key.and_then(|(dir, key)| index::write(dir, &key, &loaded).ok());
+        let index_path = key.and_then(|(dir, key)| index::write(dir, &key, &stamps, &loaded).ok());
         Ok(Database::build(path, layout, loaded, false, index_path))
     }
 
@@ -486,7 +490,7 @@ pub(crate) struct SourceFile {
     pub rel: PathBuf,
     pub size: u64,
     /// Nanoseconds since the Unix epoch (0 when the platform has no mtime).
-    pub mtime_ns: u128,
+    pub mtime_ns: u64,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DbError + '_ {
@@ -540,17 +544,12 @@ fn source_file(root: &Path, entry: &std::fs::DirEntry) -> Result<SourceFile, DbE
         _ => std::fs::metadata(&path),
     }
     .map_err(io_err(&path))?;
-    let mtime_ns = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
     let rel = path.strip_prefix(root).unwrap_or(&path).to_owned();
     Ok(SourceFile {
         path,
         rel,
         size: meta.len(),
-        mtime_ns,
+        mtime_ns: index::mtime_ns(&meta),
     })
 }
 
@@ -563,37 +562,52 @@ fn entry_is_dir(entry: &std::fs::DirEntry) -> bool {
     }
 }
 
-/// The advisory files of a database, sorted by relative path. Stat only: nothing is read.
+/// What the walk found: the advisory files, and the directories it listed (for the index).
+pub(crate) struct Walked {
+    /// Sorted by relative path.
+    pub files: Vec<SourceFile>,
+    pub dirs: Vec<index::DirStamp>,
+}
+
+/// The advisory files of a database, sorted by relative path, and the modification time of
+/// every directory listed to find them (each taken before the listing). Stat only: nothing is
+/// read.
 ///
 /// For RustSec: every non-hidden file in `crates/*/` and `rust/*/`, as `rustsec::Database`
 /// takes them (a file that is not `.md` becomes a load error, not a silent skip). For OSV:
 /// every `*.json` below the root, outside hidden directories.
-pub(crate) fn walk(root: &Path, layout: Layout) -> Result<Vec<SourceFile>, DbError> {
+pub(crate) fn walk(root: &Path, layout: Layout) -> Result<Walked, DbError> {
     let mut out = Vec::new();
+    // The root too: it is where `rust/` would appear.
+    let mut dirs = vec![dir_stamp(root, root)?];
     match layout {
         Layout::RustSec => {
             let mut packages = Vec::new();
             for collection in ["crates", "rust"] {
                 let dir = root.join(collection);
-                let entries = match std::fs::read_dir(&dir) {
-                    Ok(e) => e,
+                let stamp = match dir_stamp(root, &dir) {
+                    Ok(stamp) => stamp,
                     // rustsec requires crates/ and tolerates a missing rust/.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && collection == "rust" => {
+                    Err(DbError::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound
+                            && collection == "rust" =>
+                    {
                         continue
                     }
-                    Err(e) => return Err(io_err(&dir)(e)),
+                    Err(e) => return Err(e),
                 };
-                for package in entries {
+                dirs.push(stamp);
+                for package in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
                     let package = package.map_err(io_err(&dir))?;
                     if !is_hidden(&package.file_name()) && entry_is_dir(&package) {
                         packages.push(package.path());
                     }
                 }
             }
-            // ~900 directories to list and ~1,200 files to stat: the cached open's main cost,
-            // shared out like the parse.
+            // ~900 directories to list and ~1,200 files to stat, shared out like the parse.
             let chunk = packages.len().div_ceil(workers()).max(1);
-            let parts: Vec<Result<Vec<SourceFile>, DbError>> = std::thread::scope(|s| {
+            type Part = Result<(Vec<SourceFile>, Vec<index::DirStamp>), DbError>;
+            let parts: Vec<Part> = std::thread::scope(|s| {
                 let handles: Vec<_> = packages
                     .chunks(chunk)
                     .map(|part| s.spawn(move || list_packages(root, part)))
@@ -610,12 +624,17 @@ pub(crate) fn walk(root: &Path, layout: Layout) -> Result<Vec<SourceFile>, DbErr
                     .collect()
             });
             for part in parts {
-                out.extend(part?);
+                let (files, stamps) = part?;
+                out.extend(files);
+                dirs.extend(stamps);
             }
         }
         Layout::Osv => {
             let mut stack = vec![root.to_owned()];
             while let Some(dir) = stack.pop() {
+                if dir != root {
+                    dirs.push(dir_stamp(root, &dir)?);
+                }
                 for entry in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
                     let entry = entry.map_err(io_err(&dir))?;
                     if is_hidden(&entry.file_name()) {
@@ -632,13 +651,27 @@ pub(crate) fn walk(root: &Path, layout: Layout) -> Result<Vec<SourceFile>, DbErr
         }
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(out)
+    Ok(Walked { files: out, dirs })
 }
 
-/// The advisory files in some package directories.
-fn list_packages(root: &Path, packages: &[PathBuf]) -> Result<Vec<SourceFile>, DbError> {
+/// A directory's modification time, following links, relative to the database root.
+fn dir_stamp(root: &Path, dir: &Path) -> Result<index::DirStamp, DbError> {
+    let meta = std::fs::metadata(dir).map_err(io_err(dir))?;
+    Ok(index::DirStamp {
+        rel: dir.strip_prefix(root).unwrap_or(dir).to_owned(),
+        mtime_ns: index::mtime_ns(&meta),
+    })
+}
+
+/// The advisory files in some package directories, and the directories' stamps.
+fn list_packages(
+    root: &Path,
+    packages: &[PathBuf],
+) -> Result<(Vec<SourceFile>, Vec<index::DirStamp>), DbError> {
     let mut out = Vec::new();
+    let mut dirs = Vec::with_capacity(packages.len());
     for package in packages {
+        dirs.push(dir_stamp(root, package)?);
         for file in std::fs::read_dir(package).map_err(io_err(package))? {
             let file = file.map_err(io_err(package))?;
             if !is_hidden(&file.file_name()) {
@@ -646,7 +679,7 @@ fn list_packages(root: &Path, packages: &[PathBuf]) -> Result<Vec<SourceFile>, D
             }
         }
     }
-    Ok(out)
+    Ok((out, dirs))
 }
 
 /// How many threads the walk and the parse use.

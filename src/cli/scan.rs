@@ -4,15 +4,17 @@ use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use binaudit::advisory::db::{default_db_path, Database, OpenOptions};
+use binaudit::advisory::db::{default_db_path, Database, DbError, OpenOptions};
 use binaudit::advisory::Severity;
 use binaudit::audit::{AuditReport, DenyKind, Policy};
 use binaudit::config::{cargo_home, Config};
 use binaudit::decode::Limits;
-use binaudit::scan::{audit_paths, ScanOptions};
+use binaudit::scan::{audit_paths, PendingDatabase, ScanOptions};
 use binaudit::yanked::{IndexOptions, YankChecker};
 use clap::{Args, ValueEnum};
 
@@ -176,11 +178,18 @@ fn run_inner(args: &ScanArgs) -> anyhow::Result<u8> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: the report writers make many small writes, and a locked stdout flushes at
+    // every newline (one system call per line of a pretty-printed JSON report).
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     write_report(&mut out, &report, args.format, color).context("writing the report")?;
     out.flush().context("writing the report")?;
-    Ok(report.exit_code())
+    drop(out);
+    let code = report.exit_code();
+    // The process ends here: freeing the report and the database, hundreds of thousands of
+    // small allocations, would only delay the exit (nothing they hold needs closing).
+    std::mem::forget(report);
+    std::mem::forget(prepared);
+    Ok(code)
 }
 
 fn write_report(
@@ -204,9 +213,13 @@ fn write_report(
     }
 }
 
-/// The database, yanked checker and options, ready to audit.
+/// The database (being opened), yanked checker and options, ready to audit.
 pub struct Prepared {
-    db: Database,
+    db: Arc<PendingDatabase>,
+    /// The thread opening the database, until its outcome has been reported.
+    loading: Mutex<Option<JoinHandle<Result<(), DbError>>>>,
+    db_path: PathBuf,
+    stale_warning: bool,
     yank: Option<YankChecker>,
     opts: ScanOptions,
 }
@@ -254,25 +267,10 @@ impl Prepared {
             anyhow!("no advisory database given and no home directory for the default ($CARGO_HOME/advisory-db)")
         })?;
         ensure_database(&db_path, args)?;
-        let db = Database::open(&db_path, &OpenOptions::default())
-            .with_context(|| format!("loading the advisory database at {}", db_path.display()))?;
-        for e in db.load_errors() {
-            eprintln!("warning: an advisory could not be parsed and is skipped: {e}");
-        }
-        if !args.no_stale_warning {
-            if let Some(updated) = db.info().last_updated() {
-                if db
-                    .info()
-                    .is_stale(std::time::SystemTime::now(), STALE_AFTER)
-                {
-                    eprintln!(
-                        "warning: the advisory database at {} was last updated {updated}, more than 90 days ago: \
-                         run `binaudit db update` (or pass --no-stale-warning)",
-                        db_path.display()
-                    );
-                }
-            }
-        }
+        // Opened on its own thread: the targets are found and read meanwhile, and only
+        // matching waits for it (see `database`).
+        let (db, loading) =
+            PendingDatabase::open_in_background(db_path.clone(), OpenOptions::default());
 
         let yank = if args.no_yanked || config.yanked.enabled == Some(false) {
             None
@@ -292,11 +290,68 @@ impl Prepared {
             policy,
             fallback: !args.no_fallback,
         };
-        Ok(Prepared { db, yank, opts })
+        Ok(Prepared {
+            db,
+            loading: Mutex::new(Some(loading)),
+            db_path,
+            stale_warning: !args.no_stale_warning,
+            yank,
+            opts,
+        })
     }
 
-    pub fn audit(&self, paths: &[PathBuf]) -> AuditReport<'_> {
-        audit_paths(paths, &self.db, self.yank.as_ref(), &self.opts)
+    /// The database, once it is open. The first call reports how opening went: the error that
+    /// ends the run, or the warnings about files that did not parse and about its age.
+    fn database(&self) -> anyhow::Result<&Database> {
+        let loading = self
+            .loading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let context = || {
+            format!(
+                "loading the advisory database at {}",
+                self.db_path.display()
+            )
+        };
+        if let Some(handle) = loading {
+            match handle.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(anyhow!(e).context(context())),
+                Err(_) => bail!("{}: the loading thread panicked", context()),
+            }
+            if let Some(db) = self.db.get() {
+                self.warn_about(db);
+            }
+        }
+        self.db
+            .wait()
+            .ok_or_else(|| anyhow!("{}: it could not be opened", context()))
+    }
+
+    fn warn_about(&self, db: &Database) {
+        for e in db.load_errors() {
+            eprintln!("warning: an advisory could not be parsed and is skipped: {e}");
+        }
+        if self.stale_warning {
+            if let Some(updated) = db.info().last_updated() {
+                if db
+                    .info()
+                    .is_stale(std::time::SystemTime::now(), STALE_AFTER)
+                {
+                    eprintln!(
+                        "warning: the advisory database at {} was last updated {updated}, more than 90 days ago: \
+                         run `binaudit db update` (or pass --no-stale-warning)",
+                        self.db_path.display()
+                    );
+                }
+            }
+        }
+    }
+
+    pub fn audit(&self, paths: &[PathBuf]) -> anyhow::Result<AuditReport<'_>> {
+        let db = self.database()?;
+        Ok(audit_paths(paths, db, self.yank.as_ref(), &self.opts))
     }
 
     /// Audits everything the targets name: files, directories, images, processes.
@@ -305,8 +360,10 @@ impl Prepared {
         paths: &[PathBuf],
         opts: &super::targets::TargetOptions,
     ) -> anyhow::Result<AuditReport<'_>> {
-        let auditor = binaudit::scan::Auditor::new(&self.db, self.opts.clone());
+        let auditor = binaudit::scan::Auditor::with_pending(&self.db, self.opts.clone());
         let inputs = super::targets::gather(&auditor, paths, opts)?;
+        // An error opening the database ends the run here, whatever was read.
+        self.database()?;
         Ok(auditor.finish(inputs, self.yank.as_ref()))
     }
 }
@@ -446,7 +503,7 @@ pub fn audit_after_build(artifacts: &[PathBuf], args: &AuditArgs) -> anyhow::Res
         return Ok(false);
     }
     let prepared = Prepared::new(args)?;
-    let report = prepared.audit(artifacts);
+    let report = prepared.audit(artifacts)?;
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let opts = binaudit::report::terminal::TerminalOptions { color };

@@ -87,8 +87,8 @@ fn run_inner(args: &ShowArgs) -> anyhow::Result<u8> {
     if args.raw {
         return raw(&files);
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: a locked stdout flushes at every newline.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     if args.json {
         write_json(&mut out, &files).context("writing JSON")?;
     } else {

@@ -15,7 +15,7 @@ use binaudit::scan::{parallel_map, Auditor};
 use binaudit::targets::cargo_install::InstallRecords;
 use binaudit::targets::image::{is_image, walk_image, ImageOptions};
 use binaudit::targets::process::{list_processes, BinaryState};
-use binaudit::targets::walk::{walk, WalkItem, WalkOptions};
+use binaudit::targets::walk::{walk_open, Found, WalkOptions};
 
 /// How `scan` gathers its inputs.
 #[derive(Debug, Clone, Default)]
@@ -150,15 +150,15 @@ fn directory<'db>(
         follow_links: opts.follow_links,
         ..WalkOptions::default()
     };
-    let summary = walk(&[root.to_owned()], &walk_opts, &|item| {
+    let summary = walk_open(&[root.to_owned()], &walk_opts, &|item| {
         progress.files.fetch_add(1, Ordering::Relaxed);
         let input = match item {
-            WalkItem::Binary(path) => {
-                let input = auditor.audit_file(&path, Origin::File);
+            Found::Binary { path, file, head } => {
+                let input = auditor.audit_open_file(path, file, head, Origin::File);
                 progress.record(&input);
                 input
             }
-            WalkItem::Error { path, reason } => error_input(&path, reason),
+            Found::Error { path, reason } => error_input(&path, reason),
         };
         if let Ok(mut f) = found.lock() {
             f.push(input);

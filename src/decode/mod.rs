@@ -5,7 +5,10 @@
 //! well below its own size); decompression stops one byte past the limit, so an oversized
 //! stream is detected rather than silently truncated; nothing is allocated beyond the limit.
 
-use std::io::Read;
+use std::cell::RefCell;
+
+use miniz_oxide::inflate::core::DecompressorOxide;
+use miniz_oxide::inflate::TINFLStatus;
 
 use linker_section::{Manifest, ManifestError};
 
@@ -78,23 +81,68 @@ pub fn inflate(compressed: &[u8], limits: &Limits) -> Result<Vec<u8>, DecodeErro
         return Err(DecodeError::Empty);
     }
     check_zlib_header(compressed)?;
-    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(64 * 1024));
-    // Read at most one byte past the limit: getting that byte proves the stream is oversized.
-    let cap = limits.max_json_bytes.saturating_add(1);
-    let mut decoder = flate2::read::ZlibDecoder::new(compressed).take(cap);
-    match decoder.read_to_end(&mut out) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return Err(DecodeError::TruncatedZlib)
-        }
-        Err(e) => return Err(DecodeError::CorruptZlib(e.to_string())),
-    }
-    if out.len() as u64 > limits.max_json_bytes {
-        return Err(DecodeError::JsonTooLarge {
+    // One call with the output bounded: at most one byte past the limit is ever produced, and
+    // getting that byte proves the stream is oversized. The stream's end marker stops it, so
+    // padding after the stream is never looked at; the Adler-32 checksum is verified.
+    let cap = usize::try_from(limits.max_json_bytes.saturating_add(1)).unwrap_or(usize::MAX);
+    match inflate_bounded(compressed, cap) {
+        Ok(out) if out.len() as u64 > limits.max_json_bytes => Err(DecodeError::JsonTooLarge {
             limit: limits.max_json_bytes,
-        });
+        }),
+        Ok(out) => Ok(out),
+        Err(status) => Err(match status {
+            TINFLStatus::HasMoreOutput => DecodeError::JsonTooLarge {
+                limit: limits.max_json_bytes,
+            },
+            TINFLStatus::FailedCannotMakeProgress | TINFLStatus::NeedsMoreInput => {
+                DecodeError::TruncatedZlib
+            }
+            TINFLStatus::Adler32Mismatch => {
+                DecodeError::CorruptZlib("Adler32 checksum mismatch".to_owned())
+            }
+            _ => DecodeError::CorruptZlib("Invalid input data".to_owned()),
+        }),
     }
-    Ok(out)
+}
+
+thread_local! {
+    /// One decompressor state per thread (about 11 KiB), reset for each stream rather than
+    /// allocated and zeroed for each.
+    static DECOMPRESSOR: RefCell<Option<Box<DecompressorOxide>>> = const { RefCell::new(None) };
+}
+
+/// A zlib stream inflated into a buffer that starts at twice the input and doubles up to
+/// `max` bytes: `HasMoreOutput` when the stream holds more than that.
+fn inflate_bounded(mut input: &[u8], max: usize) -> Result<Vec<u8>, TINFLStatus> {
+    use miniz_oxide::inflate::core::{decompress, inflate_flags};
+    let flags = inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER
+        | inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    DECOMPRESSOR.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let state = slot.get_or_insert_with(Box::default);
+        state.init();
+        let mut out = vec![0u8; input.len().saturating_mul(2).min(max)];
+        let mut pos = 0usize;
+        loop {
+            let (status, consumed, written) = decompress(state, input, &mut out, pos, flags);
+            pos = pos.saturating_add(written);
+            match status {
+                TINFLStatus::Done => {
+                    out.truncate(pos);
+                    return Ok(out);
+                }
+                TINFLStatus::HasMoreOutput => {
+                    input = input.get(consumed..).ok_or(TINFLStatus::Failed)?;
+                    if out.len() >= max {
+                        return Err(TINFLStatus::HasMoreOutput);
+                    }
+                    let grown = out.len().saturating_mul(2).max(1).min(max);
+                    out.resize(grown, 0);
+                }
+                other => return Err(other),
+            }
+        }
+    })
 }
 
 /// Decompresses, checks UTF-8 and parses the manifest.
@@ -214,6 +262,29 @@ mod tests {
             inflate(&z[2..], &Limits::default()),
             Err(DecodeError::NotZlib(_))
         ));
+    }
+
+    #[test]
+    fn the_reused_decompressor_starts_afresh_after_any_outcome() {
+        let good = compress(JSON);
+        let mut bad = compress(JSON);
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        let big = compress(&vec![b' '; 100_000]);
+        let small = Limits {
+            max_json_bytes: 1000,
+        };
+        for _ in 0..3 {
+            assert!(inflate(&bad, &Limits::default()).is_err());
+            assert_eq!(inflate(&good, &Limits::default()).unwrap(), JSON);
+            assert!(inflate(&good[..good.len() / 2], &Limits::default()).is_err());
+            assert_eq!(inflate(&good, &Limits::default()).unwrap(), JSON);
+            assert!(matches!(
+                inflate(&big, &small),
+                Err(DecodeError::JsonTooLarge { .. })
+            ));
+            assert_eq!(inflate(&big, &Limits::default()).unwrap().len(), 100_000);
+        }
     }
 
     #[test]

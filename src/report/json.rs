@@ -101,13 +101,100 @@ pub struct JsonOptions {
 /// Writes the document for `report`, followed by a newline.
 pub fn write(out: &mut dyn Write, report: &AuditReport, opts: &JsonOptions) -> io::Result<()> {
     let doc = Document::new(report);
+    // The serializer makes one small write per token and indent; a buffer of a known type
+    // takes them without a dynamic call each, and hands `out` large writes only.
+    let mut buffered = io::BufWriter::with_capacity(64 << 10, out);
     if opts.compact {
-        serde_json::to_writer(&mut *out, &doc)
+        serde_json::to_writer(&mut buffered, &doc)
     } else {
-        serde_json::to_writer_pretty(&mut *out, &doc)
+        let mut ser = serde_json::Serializer::with_formatter(&mut buffered, Indented::default());
+        doc.serialize(&mut ser)
     }
     .map_err(io::Error::other)?;
-    writeln!(out)
+    writeln!(buffered)?;
+    buffered.flush()
+}
+
+/// The output of `serde_json`'s pretty printer (two spaces per level), with each line break and
+/// its indentation written in one piece rather than one write per level: the pretty printer's
+/// small writes were a large part of the time spent writing a report of many inputs.
+#[derive(Debug, Default)]
+struct Indented {
+    level: usize,
+    has_value: bool,
+}
+
+/// A comma, a line break and enough indentation for 63 levels; deeper levels loop.
+const BREAK: &[u8; 128] = b",\n                                                                                                                              ";
+
+impl Indented {
+    fn line_break<W: ?Sized + Write>(&self, out: &mut W, comma: bool) -> io::Result<()> {
+        let start = usize::from(!comma);
+        let mut spaces = 2 * self.level;
+        let first = spaces.min(BREAK.len() - 2);
+        out.write_all(&BREAK[start..2 + first])?;
+        spaces -= first;
+        while spaces > 0 {
+            let n = spaces.min(BREAK.len() - 2);
+            out.write_all(&BREAK[2..2 + n])?;
+            spaces -= n;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level = self.level.saturating_sub(1);
+        if self.has_value {
+            self.line_break(out, false)?;
+        }
+        out.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line_break(out, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line_break(out, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 // Helpers shared by the report formats, so that they agree on order and on what is shown.
@@ -229,7 +316,21 @@ struct Document<'a> {
     policy: PolicyJson,
     yanked_checked: bool,
     summary: SummaryJson,
-    inputs: Vec<InputJson<'a>>,
+    inputs: Inputs<'a>,
+}
+
+/// The inputs, sorted by path, each turned into its JSON shape only while it is written: the
+/// memory of one is reused for the next instead of holding the whole document at once.
+#[derive(Debug)]
+struct Inputs<'a> {
+    report: &'a AuditReport<'a>,
+    sorted: Vec<&'a AuditedInput<'a>>,
+}
+
+impl Serialize for Inputs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.sorted.iter().map(|i| InputJson::new(self.report, i)))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -344,7 +445,7 @@ struct NotApplicableJson<'a> {
 }
 
 impl<'a> Document<'a> {
-    fn new(report: &'a AuditReport<'_>) -> Self {
+    fn new(report: &'a AuditReport<'a>) -> Self {
         let s = report.summary();
         Document {
             schema: AUDIT_SCHEMA,
@@ -380,12 +481,12 @@ impl<'a> Document<'a> {
                 not_rust: s.not_rust,
                 incomplete: s.incomplete,
                 failing: s.failing,
-                exit_code: report.exit_code(),
+                exit_code: s.exit_code(),
             },
-            inputs: sorted_inputs(report)
-                .into_iter()
-                .map(|i| InputJson::new(report, i))
-                .collect(),
+            inputs: Inputs {
+                report,
+                sorted: sorted_inputs(report),
+            },
         }
     }
 }
@@ -537,6 +638,38 @@ impl<'a> UnitJson<'a> {
             packages,
             findings,
             not_applicable,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indented_output_is_byte_for_byte_serde_jsons_pretty_output() {
+        // Deeper than the 63 levels one write covers, empty containers, strings with line
+        // breaks (escaped, so never indented).
+        let mut deep = serde_json::json!([]);
+        for i in 0..70 {
+            deep = serde_json::json!({ "level": i, "inner": [deep, {}, [], "a\nb"] });
+        }
+        let values = [
+            serde_json::json!({}),
+            serde_json::json!([]),
+            serde_json::json!(null),
+            serde_json::json!({"a": [1, 2, {"b": []}], "c": {"d": "x\ny", "e": {}}}),
+            deep,
+        ];
+        for value in values {
+            let mut ours = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(&mut ours, Indented::default());
+            value.serialize(&mut ser).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string_pretty(&value).unwrap()
+            );
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Directories: a recursive, parallel walk that hands every executable it finds to a callback.
 //!
 //! # What is read
-//! A regular file is opened and read **once, at most 16 bytes**: what
-//! [`crate::extract::sniff`] needs to recognise ELF, Mach-O, PE and WebAssembly. Anything else
-//! is counted in [`WalkSummary::not_binaries`] and never reported. FIFOs, sockets and devices
+//! A regular file is opened and read **once**, at most [`HEAD_LEN`] bytes (4 KiB): the first
+//! bytes are what [`crate::extract::sniff`] needs to recognise ELF, Mach-O, PE and WebAssembly.
+//! Anything else is counted in [`WalkSummary::not_binaries`], closed and never reported. An
+//! executable is handed on still open, with those bytes ([`walk_open`]), so that inspecting it
+//! neither opens it again nor reads its headers twice: they are usually within the first 4 KiB. FIFOs, sockets and devices
 //! are recognised by the file type the directory entry carries (`d_type`, or `lstat` where the
 //! file system does not fill it in) and are **never opened**: opening a FIFO blocks until a
 //! writer comes, and opening some devices has side effects (a tape rewinds). Files are opened
@@ -37,7 +39,7 @@
 //! cannot be opened — are reported per path and the walk goes on.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -45,8 +47,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 /// enough that a flat directory of thousands of files is shared among the workers.
 pub const FILE_BATCH: usize = 64;
 
-/// How many bytes of each file are read to recognise an executable.
-const SNIFF_LEN: usize = 16;
+use crate::binary::{read_retrying, HEAD_LEN};
 
 /// How to walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +75,31 @@ pub enum WalkItem {
     /// A path that could not be looked at (permission denied, a link loop, …): the walk went
     /// on without it.
     Error { path: PathBuf, reason: String },
+}
+
+/// What [`walk_open`] hands on: a [`WalkItem`], with an executable still open.
+#[derive(Debug)]
+pub enum Found {
+    /// A regular file whose first bytes are those of an executable format binaudit reads.
+    Binary {
+        path: PathBuf,
+        /// The file, open for reading.
+        file: File,
+        /// Its first bytes, as one read gave them (at most [`HEAD_LEN`]).
+        head: Vec<u8>,
+    },
+    /// A path that could not be looked at.
+    Error { path: PathBuf, reason: String },
+}
+
+impl Found {
+    /// The item without the open file.
+    pub fn into_item(self) -> WalkItem {
+        match self {
+            Found::Binary { path, .. } => WalkItem::Binary(path),
+            Found::Error { path, reason } => WalkItem::Error { path, reason },
+        }
+    }
 }
 
 /// What the walk saw, by kind. Only binaries and errors are handed to the callback.
@@ -119,6 +145,16 @@ pub fn walk(
     roots: &[PathBuf],
     opts: &WalkOptions,
     visit: &(dyn Fn(WalkItem) + Sync),
+) -> WalkSummary {
+    walk_open(roots, opts, &|found| visit(found.into_item()))
+}
+
+/// [`walk`], handing on each executable still open with its first bytes, for the caller to
+/// inspect without opening it again. The file is closed when the callback drops it.
+pub fn walk_open(
+    roots: &[PathBuf],
+    opts: &WalkOptions,
+    visit: &(dyn Fn(Found) + Sync),
 ) -> WalkSummary {
     let mut pseudo = pseudo_mount_points();
     // A root named on the command line is walked even if it is one.
@@ -285,7 +321,7 @@ impl Drop for Busy<'_> {
 
 struct Walker<'a> {
     follow_links: bool,
-    visit: &'a (dyn Fn(WalkItem) + Sync),
+    visit: &'a (dyn Fn(Found) + Sync),
     queue: Queue,
     /// Where kernel pseudo-filesystems are mounted: never walked into (see
     /// [`pseudo_mount_points`]).
@@ -341,6 +377,8 @@ fn parse_mountinfo(text: &str) -> std::collections::HashSet<PathBuf> {
 impl Walker<'_> {
     fn work(&self) -> WalkSummary {
         let mut summary = WalkSummary::default();
+        // One buffer per worker for the first bytes of every file; only an executable's are kept.
+        let mut buf = vec![0u8; HEAD_LEN];
         while let Some(job) = self.queue.pop() {
             let busy = Busy(&self.queue);
             let mut jobs = Vec::new();
@@ -354,7 +392,7 @@ impl Walker<'_> {
                 }
                 Job::Files { paths, nofollow } => {
                     for path in paths {
-                        self.file(path, nofollow, &mut summary);
+                        self.file(path, nofollow, &mut buf, &mut summary);
                     }
                 }
             }
@@ -368,12 +406,12 @@ impl Walker<'_> {
 
     fn error(&self, summary: &mut WalkSummary, path: PathBuf, reason: String) {
         summary.errors += 1;
-        (self.visit)(WalkItem::Error { path, reason });
+        (self.visit)(Found::Error { path, reason });
     }
 
     fn link_loop(&self, summary: &mut WalkSummary, path: PathBuf, reason: String) {
         summary.loops += 1;
-        (self.visit)(WalkItem::Error { path, reason });
+        (self.visit)(Found::Error { path, reason });
     }
 
     /// A root: followed if it is a link, whatever the options say.
@@ -487,22 +525,12 @@ impl Walker<'_> {
                 summary.special += 1;
             }
         }
-        for chunk in files.chunks(FILE_BATCH) {
-            jobs.push(Job::Files {
-                paths: chunk.to_vec(),
-                nofollow,
-            });
-        }
-        for chunk in linked_files.chunks(FILE_BATCH) {
-            jobs.push(Job::Files {
-                paths: chunk.to_vec(),
-                nofollow: false,
-            });
-        }
+        batches(files, nofollow, jobs);
+        batches(linked_files, false, jobs);
     }
 
-    /// Sniffs one regular file: a single read of at most [`SNIFF_LEN`] bytes.
-    fn file(&self, path: PathBuf, nofollow: bool, summary: &mut WalkSummary) {
+    /// Sniffs one regular file: a single read of at most [`HEAD_LEN`] bytes.
+    fn file(&self, path: PathBuf, nofollow: bool, buf: &mut [u8], summary: &mut WalkSummary) {
         let mut file = match open_file(&path, nofollow) {
             Ok(f) => f,
             // With O_NOFOLLOW, ELOOP means the file became a link after the directory was read.
@@ -516,28 +544,27 @@ impl Walker<'_> {
             }
         };
         summary.files += 1;
-        let mut head = [0u8; SNIFF_LEN];
-        let n = match read_once(&mut file, &mut head) {
+        let n = match read_retrying(&mut file, buf) {
             Ok(n) => n,
             Err(e) => return self.error(summary, path, format!("cannot read: {e}")),
         };
-        drop(file);
-        if crate::extract::sniff(head.get(..n).unwrap_or_default()).is_some() {
+        let head = buf.get(..n).unwrap_or_default();
+        if crate::extract::sniff(head).is_some() {
             summary.binaries += 1;
-            (self.visit)(WalkItem::Binary(path));
+            let head = head.to_vec();
+            (self.visit)(Found::Binary { path, file, head });
         } else {
             summary.not_binaries += 1;
         }
     }
 }
 
-/// One `read`, retried only when a signal interrupted it.
-fn read_once(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match file.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
+/// Jobs of at most [`FILE_BATCH`] files each (the paths are moved, not copied).
+fn batches(files: Vec<PathBuf>, nofollow: bool, jobs: &mut Vec<Job>) {
+    let mut files = files.into_iter().peekable();
+    while files.peek().is_some() {
+        let paths = files.by_ref().take(FILE_BATCH).collect();
+        jobs.push(Job::Files { paths, nofollow });
     }
 }
 
@@ -581,6 +608,46 @@ mod tests {
         let mut items = items.into_inner().unwrap();
         items.sort();
         (items, summary)
+    }
+
+    #[test]
+    fn an_executable_is_handed_on_open_with_its_first_bytes_and_nothing_else_is() {
+        use std::io::{Read, Seek, SeekFrom};
+        let dir = tempfile::tempdir().unwrap();
+        let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
+        elf.extend((0..3 * HEAD_LEN).map(|i| (i % 251) as u8));
+        fs::write(dir.path().join("big"), &elf).unwrap();
+        fs::write(dir.path().join("small"), b"\0asm\x01\0\0\0").unwrap();
+        fs::write(dir.path().join("text"), vec![b'x'; 2 * HEAD_LEN]).unwrap();
+        let found = Mutex::new(Vec::new());
+        let opts = WalkOptions {
+            follow_links: false,
+            threads: 2,
+        };
+        let summary = walk_open(&[dir.path().to_owned()], &opts, &|item| {
+            let Found::Binary {
+                path,
+                mut file,
+                head,
+            } = item
+            else {
+                panic!("{item:?}");
+            };
+            // The file is open and usable from any offset.
+            file.seek(SeekFrom::Start(0)).unwrap();
+            let mut all = Vec::new();
+            file.read_to_end(&mut all).unwrap();
+            found.lock().unwrap().push((path, head, all));
+        });
+        assert_eq!((summary.binaries, summary.not_binaries), (2, 1));
+        let mut found = found.into_inner().unwrap();
+        found.sort();
+        let (big, small) = (&found[0], &found[1]);
+        assert_eq!(big.0, dir.path().join("big"));
+        assert_eq!(big.1, elf[..HEAD_LEN], "one read of at most 4 KiB");
+        assert_eq!(big.2, elf);
+        assert_eq!(small.0, dir.path().join("small"));
+        assert_eq!(small.1, b"\0asm\x01\0\0\0", "a short file: all of it");
     }
 
     #[test]

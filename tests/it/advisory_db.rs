@@ -62,6 +62,39 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Sets the modification time of everything under `dir` (and `dir` itself) that changed in the
+/// last minute an hour back, as if it had changed a while ago. The index cache does not trust
+/// times of the last seconds (a second change in the same clock tick would not show), so a
+/// database a test just wrote would otherwise be parsed on every open. Older times are left
+/// alone, so what a test did not change keeps the time the index recorded.
+fn settle(dir: &Path) {
+    let now = SystemTime::now();
+    let past = now - Duration::from_secs(3600);
+    let fresh = |p: &Path| {
+        let modified = std::fs::metadata(p).unwrap().modified().unwrap();
+        modified + Duration::from_secs(60) > now
+    };
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            settle(&entry.path());
+        } else if fresh(&entry.path()) {
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .unwrap()
+                .set_modified(past)
+                .unwrap();
+        }
+    }
+    if fresh(dir) {
+        std::fs::File::open(dir)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The real snapshot, RustSec layout
 
@@ -538,6 +571,7 @@ fn a_file_rustsec_cannot_parse_is_listed_not_dropped() {
         "```toml\n[advisory]\nid = \"RUSTSEC-2099-0999\"\npackage = \"broken\"\ndate = \"not a date\"\n\n[versions]\npatched = []\n```\n\n# Broken\n\nText.\n",
     )
     .unwrap();
+    settle(&db_path);
     let cache = dir.path().join("cache");
     for pass in 0..2 {
         let db = Database::open(&db_path, &cached(&cache)).unwrap();
@@ -619,19 +653,21 @@ fn any_change_to_an_advisory_file_means_a_full_parse() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("db");
     copy_dir(&small(), &db_path);
+    settle(&db_path);
     let cache = dir.path().join("cache");
     let opts = cached(&cache);
-    assert!(
-        !Database::open(&db_path, &opts)
+    let from_index = || {
+        Database::open(&db_path, &opts)
             .unwrap()
             .info()
             .loaded_from_index
-    );
+    };
+    assert!(!from_index());
     let db = Database::open(&db_path, &opts).unwrap();
     assert!(db.info().loaded_from_index);
     assert_same_content(&db, &open(&db_path));
 
-    // Editing an advisory.
+    // Editing an advisory by hand: noticed at once.
     let file = db_path.join("crates/paste/RUSTSEC-2024-0436.md");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
@@ -645,42 +681,91 @@ fn any_change_to_an_advisory_file_means_a_full_parse() {
         get(&db, "paste", "RUSTSEC-2024-0436").title,
         "paste is unmaintained"
     );
+    settle(&db_path);
     assert!(
-        Database::open(&db_path, &opts)
-            .unwrap()
-            .info()
-            .loaded_from_index
+        !from_index(),
+        "the index was written while the edit was fresh"
     );
+    assert!(from_index());
+
+    // Editing in place to the same size, with an old time: the file's own time shows it.
+    std::fs::write(
+        &file,
+        text.replace(
+            "# paste - no longer maintained",
+            "# paste - no longer MAINTAINED",
+        ),
+    )
+    .unwrap();
+    settle(&db_path);
+    let db = Database::open(&db_path, &opts).unwrap();
+    assert!(!db.info().loaded_from_index);
+    assert_eq!(
+        get(&db, "paste", "RUSTSEC-2024-0436").title,
+        "paste - no longer MAINTAINED"
+    );
+    assert!(from_index());
 
     // Only touching one (same size, new mtime).
-    let later = SystemTime::now() + Duration::from_secs(5);
+    let later = SystemTime::now() - Duration::from_secs(600);
     std::fs::File::options()
         .write(true)
         .open(&file)
         .unwrap()
         .set_modified(later)
         .unwrap();
-    assert!(
-        !Database::open(&db_path, &opts)
-            .unwrap()
-            .info()
-            .loaded_from_index
-    );
+    assert!(!from_index());
+    assert!(from_index());
 
-    // Adding and removing an advisory.
+    // Adding an advisory: no recorded file changed, its directory did.
     let added = db_path.join("crates/paste/RUSTSEC-2099-0100.md");
     std::fs::write(
         &added,
         text.replace("RUSTSEC-2024-0436", "RUSTSEC-2099-0100"),
     )
     .unwrap();
+    settle(&db_path);
     let db = Database::open(&db_path, &opts).unwrap();
     assert!(!db.info().loaded_from_index);
     assert_eq!(db.advisories_for("paste").len(), 2);
-    std::fs::remove_file(&added).unwrap();
+    assert!(from_index());
+
+    // Renaming one (its size and time stay the same).
+    let renamed = db_path.join("crates/paste/RUSTSEC-2099-0101.md");
+    std::fs::rename(&added, &renamed).unwrap();
+    settle(&db_path);
+    let db = Database::open(&db_path, &opts).unwrap();
+    assert!(!db.info().loaded_from_index);
+    // (The id inside no longer matches the name, which the parser may report.)
+    assert!(
+        db.advisories_for("paste").len() == 2 || db.load_errors().iter().any(|e| e.path == renamed),
+        "{:?}",
+        db.load_errors()
+    );
+    assert!(from_index());
+
+    // Removing it.
+    std::fs::remove_file(&renamed).unwrap();
+    settle(&db_path);
     let db = Database::open(&db_path, &opts).unwrap();
     assert!(!db.info().loaded_from_index);
     assert_eq!(db.advisories_for("paste").len(), 1);
+    assert!(from_index());
+
+    // A new package directory.
+    let package = db_path.join("crates/newcrate");
+    std::fs::create_dir(&package).unwrap();
+    std::fs::write(
+        package.join("RUSTSEC-2099-0102.md"),
+        text.replace("RUSTSEC-2024-0436", "RUSTSEC-2099-0102")
+            .replace("package = \"paste\"", "package = \"newcrate\""),
+    )
+    .unwrap();
+    settle(&db_path);
+    let db = Database::open(&db_path, &opts).unwrap();
+    assert!(!db.info().loaded_from_index);
+    assert_eq!(db.advisories_for("newcrate").len(), 1);
+    assert!(from_index());
 
     // One index file per database is kept.
     let files: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
@@ -799,6 +884,7 @@ fn a_git_checkout_reports_its_commit_and_keys_the_index_on_it() {
     copy_dir(&small(), &db_path);
     git(&db_path, &["init", "-q"]);
     commit_all(&db_path, "fixture", "2026-02-03T04:05:06+02:00");
+    settle(&db_path);
     let head = git(&db_path, &["rev-parse", "HEAD"]);
     let cache = dir.path().join("cache");
     let db = Database::open(&db_path, &cached(&cache)).unwrap();

@@ -248,6 +248,7 @@ fn unit<'db>(
         completeness: Completeness::Complete,
         packages,
         matches,
+        matched: true,
         yanked,
         error: None,
     }

@@ -339,6 +339,46 @@ fn unauditable_inputs_exit_2_and_the_rest_are_still_reported() {
 }
 
 #[test]
+fn a_walked_directory_gives_what_the_same_files_named_one_by_one_give() {
+    // The walk hands each executable on open with its first 4 KiB, and the database is still
+    // being opened while it does: neither may change a finding, and a binary without a
+    // manifest is still recovered from its panic paths (read through the same open file).
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "x86_64-linux-gnu",
+        "x86_64-linux-gnu-no-manifest",
+        "aarch64-macos",
+        "universal2-macos",
+        "x86_64-windows-gnu.exe",
+        "wasm32-unknown-unknown.wasm",
+    ];
+    for name in names {
+        std::fs::copy(sample(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("notes.txt"), "not a binary").unwrap();
+    let (walked_code, walked) = Scan::new()
+        .offline()
+        .args(["--no-yanked", "--no-progress"])
+        .arg(dir.path())
+        .json();
+    let mut one_by_one = Scan::new().offline().args(["--no-yanked", "--no-progress"]);
+    for name in names {
+        one_by_one = one_by_one.arg(dir.path().join(name));
+    }
+    let (named_code, named) = one_by_one.json();
+    assert_eq!(walked_code, named_code);
+    assert_eq!(walked["inputs"], named["inputs"]);
+    assert_eq!(walked["summary"], named["summary"]);
+    let no_manifest = input(&walked, &dir.path().join("x86_64-linux-gnu-no-manifest"));
+    assert_eq!(no_manifest["units"][0]["completeness"], "recovered");
+    let linux = findings(&walked, &dir.path().join("x86_64-linux-gnu"));
+    assert!(
+        linux.iter().any(|(id, _, _)| id == "RUSTSEC-2024-0436"),
+        "{linux:?}"
+    );
+}
+
+#[test]
 fn lock_file_is_audited_and_namesakes_are_not_matched() {
     let lock = repo_root().join("sample-binaries/fixture/Cargo.lock");
     let (code, doc) = Scan::new()
