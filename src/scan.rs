@@ -424,15 +424,7 @@ impl<'db> Auditor<'db> {
         packages: &[Package],
         platform: &Platform,
     ) -> Matches<'db> {
-        let refs: Vec<PackageRef<'_>> = packages
-            .iter()
-            .map(|p| PackageRef {
-                name: &p.name,
-                version: &p.version,
-                source: &p.source,
-                kind: p.kind,
-            })
-            .collect();
+        let refs: Vec<PackageRef<'_>> = packages.iter().map(PackageRef::from).collect();
         match_packages(&refs, platform, &self.match_opts, |name| {
             db.advisories_for(name)
         })

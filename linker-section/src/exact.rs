@@ -12,7 +12,7 @@
 //! Two things the compiler's command lines do not say are taken from elsewhere:
 //! - the *source* of each package (crates.io, another registry, git, local), which decides
 //!   whether advisories apply: from cargo's own package ids (`cargo metadata`), matched by
-//!   manifest directory and cached next to the build outputs (see [`SourceMap`]);
+//!   manifest directory and cached next to the build outputs (`SourceMap`);
 //! - for a unit compiled before our wrapper watched the target directory (so without a
 //!   record), its subgraph: from cargo's resolve, as the reference writer does. Each such unit
 //!   is reported in [`Exact::unobserved`] so the build can say its manifest may over-report.
@@ -32,14 +32,15 @@ use crate::unit::UnitRecord;
 #[derive(Debug)]
 pub struct Exact {
     pub manifest: Manifest,
-    /// Crates (as `name version`) whose dependencies came from `cargo metadata` because they
-    /// were compiled without our wrapper watching; empty when the manifest is exact.
+    /// The units (by output name, e.g. `gadget-0123abcd`, or "the build script of …") whose
+    /// dependencies came from `cargo metadata` because they were compiled without our wrapper
+    /// watching; empty when the manifest is exact.
     pub unobserved: Vec<String>,
 }
 
 /// A package as cargo identifies it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PackageId {
+pub(crate) struct PackageId {
     pub id: String,
     pub name: String,
     pub version: String,
@@ -48,69 +49,47 @@ pub struct PackageId {
 }
 
 /// Manifest directory → cargo package, for every package of the workspace's resolve.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct SourceMap {
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SourceMap {
     key: String,
-    packages: Vec<(PathBuf, PackageId)>,
-    #[serde(skip)]
-    by_dir: HashMap<PathBuf, usize>,
+    packages: HashMap<PathBuf, PackageId>,
 }
 
 impl SourceMap {
     fn from_resolved(key: String, resolved: &Resolved) -> Self {
-        let mut packages: Vec<(PathBuf, PackageId)> = resolved
+        let packages = resolved
             .packages()
             .filter_map(|p| {
                 let dir = p.manifest_path.parent()?.to_owned();
-                Some((
-                    dir,
-                    PackageId {
-                        id: p.id.clone(),
-                        name: p.name.clone(),
-                        version: p.version.clone(),
-                        source: p.source.clone(),
-                    },
-                ))
+                let id = PackageId {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    source: p.source.clone(),
+                };
+                Some((dir, id))
             })
             .collect();
-        packages.sort_by(|a, b| a.1.id.cmp(&b.1.id));
-        let mut map = SourceMap {
-            key,
-            packages,
-            by_dir: HashMap::new(),
-        };
-        map.index();
-        map
-    }
-
-    fn index(&mut self) {
-        self.by_dir = self
-            .packages
-            .iter()
-            .enumerate()
-            .map(|(i, (dir, _))| (dir.clone(), i))
-            .collect();
+        SourceMap { key, packages }
     }
 
     fn get(&self, dir: &Path, name: &str, version: &str) -> Option<&PackageId> {
-        let (_, p) = self.packages.get(*self.by_dir.get(dir)?)?;
-        (p.name == name && p.version == version).then_some(p)
+        self.packages
+            .get(dir)
+            .filter(|p| p.name == name && p.version == version)
     }
 
     fn load(path: &Path, key: &str) -> Option<Self> {
         let bytes = std::fs::read(path).ok()?;
-        let mut map: SourceMap = serde_json::from_slice(&bytes).ok()?;
-        if map.key != key {
-            return None;
-        }
-        map.index();
-        Some(map)
+        serde_json::from_slice::<SourceMap>(&bytes)
+            .ok()
+            .filter(|m| m.key == key)
     }
 
     fn store(&self, path: &Path) {
         // A cache: failing to write it costs time on the next link, nothing else.
         if let Ok(json) = serde_json::to_vec(self) {
-            let _ = crate::unit::replace_file(path, &json);
+            let _ = crate::cache::replace_file(path, &json);
         }
     }
 }
@@ -119,85 +98,56 @@ impl SourceMap {
 pub(crate) struct Resolver<'a> {
     /// The query for the artifact being linked (its features and target platform): the
     /// fallback graph for unobserved units.
-    pub query: &'a MetadataQuery,
+    query: &'a MetadataQuery,
     /// Where the source map is cached (the link's output directory).
-    pub cache_dir: Option<&'a Path>,
-    key: Option<String>,
+    cache_path: Option<PathBuf>,
+    key: String,
     sources: Option<SourceMap>,
+    /// Whether `sources` came from `cargo metadata` during this link (so asking again would
+    /// give the same answer).
+    fresh: bool,
     fallback: Option<Resolved>,
 }
 
 impl<'a> Resolver<'a> {
-    pub(crate) fn new(query: &'a MetadataQuery, cache_dir: Option<&'a Path>) -> Self {
+    pub(crate) fn new(query: &'a MetadataQuery, cache_dir: Option<&Path>) -> Self {
+        let cache_path = cache_dir.map(|d| d.join(".binaudit-sources.json"));
+        let key = cache_key(query);
+        let sources = cache_path.as_deref().and_then(|p| SourceMap::load(p, &key));
         Resolver {
             query,
-            cache_dir,
-            key: None,
-            sources: None,
+            cache_path,
+            key,
+            sources,
+            fresh: false,
             fallback: None,
         }
     }
 
-    /// The cache key: the workspace's lock file as it is now, and the flags that can change
-    /// what cargo resolves. A changed lock file means a changed resolve.
-    fn cache_key(&self) -> String {
-        let lock = self
-            .query
-            .manifest_path
-            .ancestors()
-            .skip(1)
-            .map(|d| d.join("Cargo.lock"))
-            .find(|l| l.is_file());
-        let stamp = lock.as_deref().and_then(|l| {
-            let m = std::fs::metadata(l).ok()?;
-            let mtime = m
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?;
-            Some(format!("{}|{}|{}", l.display(), m.len(), mtime.as_nanos()))
-        });
-        format!(
-            "1|{}|{:?}",
-            stamp.unwrap_or_default(),
-            self.query.forwarded_args
-        )
-    }
-
-    fn cache_path(&self) -> Option<PathBuf> {
-        self.cache_dir.map(|d| d.join(".binaudit-sources.json"))
-    }
-
     /// The package compiled from `dir` as `name version`. The source map is read from the
-    /// cache, or from `cargo metadata` when the cache is stale or does not know the directory.
+    /// cache, or from `cargo metadata` (once per link at most) when the cache is stale or
+    /// does not know the directory.
     fn package(
         &mut self,
         dir: &Path,
         name: &str,
         version: &str,
     ) -> Result<PackageId, CollectError> {
-        let key = match &self.key {
-            Some(k) => k.clone(),
-            None => self.key.insert(self.cache_key()).clone(),
-        };
-        if self.sources.is_none() {
-            self.sources = self.cache_path().and_then(|p| SourceMap::load(&p, &key));
+        let known =
+            |s: &Option<SourceMap>| s.as_ref().and_then(|m| m.get(dir, name, version)).cloned();
+        if let Some(p) = known(&self.sources) {
+            return Ok(p);
         }
-        if let Some(p) = self
-            .sources
-            .as_ref()
-            .and_then(|m| m.get(dir, name, version))
-        {
-            return Ok(p.clone());
+        if !self.fresh {
+            let map = self.all_packages()?;
+            if let Some(path) = &self.cache_path {
+                map.store(path);
+            }
+            self.sources = Some(map);
+            self.fresh = true;
         }
-        let fresh = self.all_packages(key)?;
-        if let Some(path) = self.cache_path() {
-            fresh.store(&path);
-        }
-        let found = fresh.get(dir, name, version).cloned();
-        self.sources = Some(fresh);
         // Not in cargo's resolve (it should always be): tell the source from the path.
-        Ok(found.unwrap_or_else(|| PackageId {
+        Ok(known(&self.sources).unwrap_or_else(|| PackageId {
             id: format!("path+file://{}#{name}@{version}", dir.display()),
             name: name.to_owned(),
             version: version.to_owned(),
@@ -206,11 +156,14 @@ impl<'a> Resolver<'a> {
     }
 
     /// Every package of the workspace, whatever the features and platforms.
-    fn all_packages(&self, key: String) -> Result<SourceMap, CollectError> {
+    fn all_packages(&self) -> Result<SourceMap, CollectError> {
         let mut cmd = self.query.base_command();
         cmd.arg("--all-features");
         let json = crate::collect::run_metadata(&mut cmd, &self.query.cargo)?;
-        Ok(SourceMap::from_resolved(key, &Resolved::parse(&json)?))
+        Ok(SourceMap::from_resolved(
+            self.key.clone(),
+            &Resolved::parse(&json)?,
+        ))
     }
 
     fn fallback(&mut self) -> Result<&Resolved, CollectError> {
@@ -221,6 +174,21 @@ impl<'a> Resolver<'a> {
         }
         self.fallback.as_ref().ok_or(CollectError::NoResolve)
     }
+}
+
+/// The source map's cache key: the workspace's lock file as it is now, and the flags that can
+/// change what cargo resolves. A changed lock file means a changed resolve.
+fn cache_key(query: &MetadataQuery) -> String {
+    let lock = query
+        .manifest_path
+        .ancestors()
+        .skip(1)
+        .map(|d| d.join("Cargo.lock"))
+        .find(|l| l.is_file());
+    let stamp = lock
+        .as_deref()
+        .and_then(|l| Some(format!("{}|{}", l.display(), crate::cache::file_stamp(l)?)));
+    format!("1|{}|{:?}", stamp.unwrap_or_default(), query.forwarded_args)
 }
 
 /// A cargo source id for a package known only by its directory: registry and git checkouts
@@ -276,12 +244,13 @@ pub(crate) fn exact_manifest(
     }) = queue.pop_front()
     {
         let mut children: Vec<(UnitRecord, PathBuf, EdgeKind)> = Vec::new();
+        // What a build script links runs at build time only.
+        let edge = if record.build_script {
+            EdgeKind::Build
+        } else {
+            EdgeKind::Runtime
+        };
         for (name, file) in &record.externs {
-            let edge = if record.build_script {
-                EdgeKind::Build
-            } else {
-                EdgeKind::Runtime
-            };
             match UnitRecord::path_of_output(file).and_then(|p| Some((UnitRecord::read(&p)?, p))) {
                 Some((child, path)) => {
                     let edge = if child.is_proc_macro() {
@@ -329,18 +298,19 @@ pub(crate) fn exact_manifest(
             }
         }
         for (child, path, child_kind) in children {
-            if seen.get(&path).is_some_and(|k| *k >= child_kind) {
-                continue;
-            }
-            seen.insert(path, child_kind);
             let id =
                 resolver.package(&child.manifest_dir, &child.package, &child.package_version)?;
             let child_package = id.id.clone();
+            // The edge counts even when the unit was walked already, from another parent.
             if child_package != package {
                 if let Some(entry) = packages.get_mut(&package) {
                     entry.2.insert(child_package.clone());
                 }
             }
+            if seen.get(&path).is_some_and(|k| *k >= child_kind) {
+                continue;
+            }
+            seen.insert(path, child_kind);
             let entry = packages
                 .entry(child_package.clone())
                 .or_insert_with(|| (id, child_kind, BTreeSet::new()));

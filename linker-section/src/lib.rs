@@ -26,6 +26,7 @@
 //! # Ok::<(), ManifestError>(())
 //! ```
 
+mod cache;
 pub mod cargo_config;
 pub mod collect;
 pub mod driver;

@@ -233,7 +233,7 @@ impl TargetInfo {
                 a.key = key;
                 if let Ok(json) = serde_json::to_vec(&a) {
                     // A cache: a failed write costs a rustc query next time, nothing else.
-                    let _ = crate::unit::replace_file(&path, &json);
+                    let _ = crate::cache::replace_file(&path, &json);
                 }
                 a
             }
@@ -357,15 +357,7 @@ impl Answers {
 
 /// Everything rustc's answers about `triple` depend on; `None` when rustc cannot be examined.
 pub(crate) fn answers_key(rustc: &Path, triple: &str) -> Option<String> {
-    let stamp = |p: &Path| {
-        let m = std::fs::metadata(p).ok()?;
-        let t = m
-            .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
-        Some(format!("{}:{}", m.len(), t.as_nanos()))
-    };
+    let stamp = crate::cache::file_stamp;
     let mut key = format!("1|{}|{}|{triple}", rustc.display(), stamp(rustc)?);
     // A custom target given as a JSON file changes with the file.
     if let Some(spec) = Some(Path::new(triple)).filter(|p| p.is_file()) {

@@ -92,7 +92,7 @@ impl UnitRecord {
     /// of one even when cargo runs the same unit twice at once.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        replace_file(path, &json)
+        crate::cache::replace_file(path, &json)
     }
 
     /// Reads a record; `None` when it is missing, unreadable or of another version.
@@ -120,16 +120,6 @@ impl UnitRecord {
             .map(|s| dir.join(format!("{s}{RECORD_SUFFIX}")))
             .find(|p| p.is_file())
     }
-}
-
-/// Writes `path` whole through a temporary file and a rename: readers see the old content or
-/// the new, never a part, even with several writers at once.
-pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 #[cfg(test)]

@@ -406,7 +406,7 @@ fn host_triple_cached(rustc: &Path, cache_dir: Option<&Path>) -> Result<String, 
     }
     let host = host_triple(rustc)?;
     // A cache: a failed write costs a rustc query next time, nothing else.
-    let _ = crate::unit::replace_file(&path, format!("{key}\n{host}").as_bytes());
+    let _ = crate::cache::replace_file(&path, format!("{key}\n{host}").as_bytes());
     Ok(host)
 }
 

@@ -68,6 +68,17 @@ pub struct PackageRef<'a> {
     pub kind: DependencyKind,
 }
 
+impl<'a> From<&'a linker_section::Package> for PackageRef<'a> {
+    fn from(p: &'a linker_section::Package) -> Self {
+        PackageRef {
+            name: &p.name,
+            version: &p.version,
+            source: &p.source,
+            kind: p.kind,
+        }
+    }
+}
+
 /// How sure we are that the advisory's platform restriction covers this binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

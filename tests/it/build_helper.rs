@@ -65,10 +65,8 @@ struct Workspace {
 
 impl Workspace {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("ws");
-        copy_tree(&repo_root().join("tests/fixtures/app-workspace"), &root);
-        Workspace { _dir: dir, root }
+        let (_dir, root) = fixture_copy("app-workspace");
+        Workspace { _dir, root }
     }
 
     fn artifact(&self, target: Option<&str>, name: &str) -> PathBuf {

@@ -21,10 +21,8 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("ws");
-        copy_tree(&repo_root().join("tests/fixtures/exact-workspace"), &root);
-        Fixture { _dir: dir, root }
+        let (_dir, root) = fixture_copy("exact-workspace");
+        Fixture { _dir, root }
     }
 
     fn cargo(&self, cmd: &mut Command, args: &[&str]) -> String {
@@ -162,6 +160,19 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
             "hostfeat 0.1.0 local root -> tracer 1.0.0\n\
              logline 1.0.0 crates.io\n\
              tracer 1.0.0 crates.io -> logline 1.0.0\n",
+        ),
+    ),
+    (
+        // One unit reached from two parents: both edges are recorded.
+        "diamond",
+        "diamond 0.1.0 local root -> dual 1.0.0 -> gadget 1.0.0\n\
+         dual 1.0.0 crates.io\n\
+         gadget 1.0.0 crates.io -> dual 1.0.0\n",
+        Some(
+            "diamond 0.1.0 local root -> dual 1.0.0 -> gadget 1.0.0\n\
+             dual 1.0.0 crates.io\n\
+             gadget 1.0.0 crates.io -> dual 1.0.0 -> sparkle 1.0.0\n\
+             sparkle 1.0.0 crates.io\n",
         ),
     ),
 ];

@@ -221,15 +221,7 @@ fn unit<'db>(
     yanked: Vec<YankStatus>,
 ) -> AuditedUnit<'db> {
     let platform = platform_of(image.as_ref());
-    let refs: Vec<PackageRef> = packages
-        .iter()
-        .map(|p| PackageRef {
-            name: &p.name,
-            version: &p.version,
-            source: &p.source,
-            kind: p.kind,
-        })
-        .collect();
+    let refs: Vec<PackageRef> = packages.iter().map(PackageRef::from).collect();
     let opts = MatchOptions {
         ignore: vec!["RUSTSEC-2021-0124".into()],
     };

@@ -98,6 +98,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A private copy of `tests/fixtures/<name>` (deleted with the returned directory), so tests
+/// that build in it can run in parallel.
+pub fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join(name);
+    copy_tree(&repo_root().join("tests/fixtures").join(name), &root);
+    (dir, root)
+}
+
 /// The embedded JSON of a file as our reader sees it (`binaudit show --raw`).
 pub fn raw_manifest(path: &Path, arch: Option<&str>) -> Vec<u8> {
     let mut cmd = binaudit();
